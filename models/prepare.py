@@ -1,0 +1,459 @@
+"""The prepared view: a scenario turned into integer minutes from the horizon start.
+
+This is the one place where local datetimes become minutes and back. The engines and the
+checker only iterate over what is built here. Minutes are elapsed time, so a day around a
+daylight-saving change has 1380 or 1500 of them, and local 08:00 stays local 08:00.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_lib
+from dateutil.rrule import rrulestr
+
+from models.scenario import Absence, Scenario
+from models.units import Duration
+
+Interval = tuple[int, int]
+KINDS = ("project", "recurring", "maintenance", "service_request")
+MAX_PART_MINUTES = 240
+"""Work longer than this is split into equal parts of at most 4 h, done by one technician in order."""
+
+
+@dataclass(frozen=True)
+class Day:
+    index: int
+    date: date
+    start: int
+    end: int
+    working: bool
+    """Monday to Friday and not a public holiday."""
+
+
+@dataclass(frozen=True)
+class PreparedTechnician:
+    index: int
+    id: str
+    name: str
+    skills: frozenset[str]
+    available: list[Interval]
+    """Working hours minus absences and holidays, sorted, each inside one day."""
+    absences: list[tuple[Interval, str]]
+    after_hours: bool
+    max_minutes_per_day: int | None
+
+    def available_on(self, day: Day) -> list[Interval]:
+        """The available segments that lie in ``day``."""
+        lo = bisect.bisect_left(self.available, (day.start, day.start))
+        hi = bisect.bisect_left(self.available, (day.end, day.end))
+        return self.available[lo:hi]
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    index: int
+    id: str
+    kind: str
+    name: str
+    customer: str | None
+    priority: int
+    skills: frozenset[str]
+    effort: int
+    """Minutes, rounded up to the slot grid."""
+    parts: tuple[int, ...]
+    earliest: int
+    due: int | None
+    """Target or due moment in minutes (may lie outside the horizon); None: no date."""
+    fixed: Interval | None = None
+    """Recurring occurrences: the one interval they must occupy."""
+    technician: int | None = None
+    in_window: bool = False
+    windows: list[Interval] | None = None
+    """The customer's maintenance windows, when the item must lie inside them."""
+    after: tuple[int, ...] = ()
+    eligible: tuple[int, ...] = ()
+    """Technicians with every needed skill (only the named one, if fixed)."""
+
+    @property
+    def weight(self) -> int:
+        """Priority factor: priority 1 weighs 5, priority 5 weighs 1."""
+        return 6 - self.priority
+
+
+@dataclass
+class Prepared:
+    scenario: Scenario
+    zone: ZoneInfo
+    slot: int
+    origin: datetime
+    """Horizon start as an aware UTC datetime; minute 0."""
+    horizon_end: int
+    days: list[Day]
+    holidays: dict[date, str]
+    technicians: list[PreparedTechnician] = field(default_factory=list)
+    items: list[PreparedItem] = field(default_factory=list)
+    windows: dict[str, list[Interval]] = field(default_factory=dict)
+
+    # -- conversions ---------------------------------------------------------------------
+    def minute(self, moment: datetime | date, *, end_of_day: bool = False) -> int:
+        """Elapsed minutes from the horizon start; naive datetimes are local."""
+        if not isinstance(moment, datetime):
+            moment = datetime.combine(moment + timedelta(days=int(end_of_day)), time())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.zone)
+        return math.floor((moment - self.origin).total_seconds() / 60)
+
+    def moment(self, minute: int) -> datetime:
+        """The aware local datetime of a minute."""
+        return (self.origin + timedelta(minutes=minute)).astimezone(self.zone)
+
+    def day_of(self, minute: int) -> Day:
+        """The day a minute lies in (clamped to the horizon)."""
+        starts = [day.start for day in self.days]
+        return self.days[max(0, min(bisect.bisect_right(starts, minute) - 1, len(self.days) - 1))]
+
+    def snap_up(self, minute: int) -> int:
+        return -(-minute // self.slot) * self.slot
+
+    def snap_down(self, minute: int) -> int:
+        return minute // self.slot * self.slot
+
+    # -- look-ups ------------------------------------------------------------------------
+    @cached_property
+    def item_index(self) -> dict[str, int]:
+        return {item.id: item.index for item in self.items}
+
+    @cached_property
+    def technician_index(self) -> dict[str, int]:
+        return {tech.id: tech.index for tech in self.technicians}
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self.holidays
+
+    def allowed(self, item: PreparedItem, tech: PreparedTechnician) -> list[Interval]:
+        """Where ``tech`` may work on ``item``: free stretches from its earliest to horizon end.
+
+        In-window maintenance lies inside the customer's windows: within the technician's
+        hours, or anywhere outside absences and holidays for an ``after_hours`` technician.
+        """
+        if item.fixed is not None:
+            inside = any(s <= item.fixed[0] and item.fixed[1] <= e for s, e in tech.available)
+            return [item.fixed] if inside else []
+        span = [(item.earliest, self.horizon_end)]
+        if item.windows is None:
+            return intersect(tech.available, span)
+        reachable = tech.available
+        if tech.after_hours:
+            blocked = [iv for iv, _ in tech.absences] + self.holiday_intervals
+            reachable = subtract([(0, self.horizon_end)], blocked)
+        return intersect(intersect(item.windows, reachable), span)
+
+    @cached_property
+    def holiday_intervals(self) -> list[Interval]:
+        return [(d.start, d.end) for d in self.days if d.date in self.holidays]
+
+    def capacity(self, tech: PreparedTechnician) -> int:
+        """Available minutes of a technician over the horizon."""
+        return sum(e - s for s, e in tech.available)
+
+
+# -- interval arithmetic on sorted, disjoint lists -----------------------------------------
+def intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    """Pairwise intersection of two sorted lists of disjoint intervals."""
+    out, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if start < end:
+            out.append((start, end))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def subtract(a: list[Interval], cuts: list[Interval]) -> list[Interval]:
+    """``a`` minus the union of ``cuts`` (any order, may overlap)."""
+    out = []
+    cuts = sorted(cuts)
+    for start, end in a:
+        cursor = start
+        for cut_start, cut_end in cuts:
+            if cut_end <= cursor or cut_start >= end:
+                continue
+            if cut_start > cursor:
+                out.append((cursor, cut_start))
+            cursor = max(cursor, cut_end)
+        if cursor < end:
+            out.append((cursor, end))
+    return out
+
+
+def merge(intervals: list[Interval]) -> list[Interval]:
+    """Sorted union of intervals."""
+    out: list[Interval] = []
+    for start, end in sorted(intervals):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def split_effort(effort: int, slot: int) -> tuple[int, ...]:
+    """Equal parts of at most MAX_PART_MINUTES on the slot grid, adding up to ``effort``."""
+    slots = effort // slot
+    count = max(1, math.ceil(effort / MAX_PART_MINUTES))
+    base, extra = divmod(slots, count)
+    return tuple((base + (k < extra)) * slot for k in range(count))
+
+
+# -- building --------------------------------------------------------------------------------
+def prepare(scenario: Scenario) -> Prepared:
+    """Build the prepared view of a validated scenario."""
+    zone = scenario.zone
+    start = scenario.horizon.start
+    origin = datetime.combine(start, time(), tzinfo=zone).astimezone(UTC)
+    prepared = Prepared(
+        scenario=scenario,
+        zone=zone,
+        slot=scenario.slot_minutes,
+        origin=origin,
+        horizon_end=0,
+        days=[],
+        holidays=public_holidays(scenario),
+    )
+    prepared.days = [
+        Day(
+            index=k,
+            date=start + timedelta(days=k),
+            start=prepared.minute(start + timedelta(days=k)),
+            end=prepared.minute(start + timedelta(days=k), end_of_day=True),
+            working=prepared.is_working_day(start + timedelta(days=k)),
+        )
+        for k in range(scenario.horizon.days)
+    ]
+    prepared.horizon_end = prepared.days[-1].end
+    prepared.technicians = [_technician(prepared, k) for k in range(len(scenario.technicians))]
+    prepared.windows = {c.id: _windows(prepared, c.maintenance_windows) for c in scenario.customers}
+    prepared.items = _items(prepared)
+    return prepared
+
+
+def public_holidays(scenario: Scenario) -> dict[date, str]:
+    """Public holidays of the horizon's years (and the next, for lead times) plus extra dates."""
+    spec = scenario.holidays
+    if spec is None:
+        return {}
+    found: dict[date, str] = {}
+    if spec.country:
+        first = scenario.horizon.start.year
+        years = range(first, first + 3)
+        calendar = holidays_lib.country_holidays(spec.country, subdiv=spec.subdivision, years=years)
+        found.update(calendar)
+    found.update({day: found.get(day, "holiday") for day in spec.dates})
+    return found
+
+
+def _local_span(prepared: Prepared, day: date, start: int, end: int) -> Interval:
+    """A local time span of ``day`` (minutes after midnight) as grid-aligned minutes."""
+    midnight = datetime.combine(day, time())
+    first = prepared.minute(midnight + timedelta(minutes=start))
+    last = prepared.minute(midnight + timedelta(minutes=end))
+    return prepared.snap_up(first), prepared.snap_down(last)
+
+
+def _absence_interval(prepared: Prepared, absence: Absence) -> Interval:
+    start = prepared.minute(absence.start)
+    end = prepared.minute(absence.end, end_of_day=not isinstance(absence.end, datetime))
+    return start, end
+
+
+def _technician(prepared: Prepared, k: int) -> PreparedTechnician:
+    spec = prepared.scenario.technicians[k]
+    hours = []
+    for day in prepared.days:
+        if day.date in prepared.holidays:
+            continue
+        for span in spec.hours.spans(day.date.weekday()):
+            start, end = _local_span(prepared, day.date, span.start, span.end)
+            if start < end:
+                hours.append((start, end))
+    absences = [(_absence_interval(prepared, a), a.reason) for a in spec.absences]
+    cap = spec.max_hours_per_day
+    return PreparedTechnician(
+        index=k,
+        id=spec.id,
+        name=spec.label,
+        skills=frozenset(spec.skills),
+        available=subtract(hours, [iv for iv, _ in absences]),
+        absences=absences,
+        after_hours=spec.after_hours,
+        max_minutes_per_day=None if cap is None else round(cap * 60),
+    )
+
+
+def _windows(prepared: Prepared, windows: list) -> list[Interval]:
+    """A customer's maintenance windows over the horizon (a day before, for midnight spans)."""
+    found = []
+    first = prepared.days[0].date - timedelta(days=1)
+    for offset in range(len(prepared.days) + 1):
+        day = first + timedelta(days=offset)
+        weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
+        for window in windows:
+            if weekday in window.days:
+                found.append(_local_span(prepared, day, window.time.start, window.time.end))
+    horizon = [(0, prepared.horizon_end)]
+    return intersect(merge([w for w in found if w[0] < w[1]]), horizon)
+
+
+def _effort(prepared: Prepared, effort: Duration) -> int:
+    return prepared.snap_up(math.ceil(effort.seconds / 60))
+
+
+def _eligible(prepared: Prepared, skills: frozenset[str], fixed: int | None) -> tuple[int, ...]:
+    candidates = prepared.technicians if fixed is None else [prepared.technicians[fixed]]
+    return tuple(t.index for t in candidates if skills <= t.skills)
+
+
+def _items(prepared: Prepared) -> list[PreparedItem]:
+    """All plannable items: project tasks, recurring occurrences, maintenance, requests."""
+    raw: list[dict] = []
+    raw += _project_tasks(prepared)
+    raw += _recurring(prepared)
+    raw += _maintenance(prepared)
+    raw += _service_requests(prepared)
+    index = {entry["id"]: k for k, entry in enumerate(raw)}
+    items = []
+    for k, entry in enumerate(raw):
+        skills = frozenset(entry.pop("skills"))
+        after = tuple(index[a] for a in entry.pop("after", ()))
+        effort = entry["effort"]
+        items.append(
+            PreparedItem(
+                index=k,
+                skills=skills,
+                after=after,
+                parts=(effort,) if entry.get("fixed") else split_effort(effort, prepared.slot),
+                eligible=_eligible(prepared, skills, entry.get("technician")),
+                **entry,
+            )
+        )
+    return items
+
+
+def _start(prepared: Prepared, *days: date | None) -> int:
+    chosen = max((d for d in days if d is not None), default=None)
+    return 0 if chosen is None else max(0, prepared.minute(chosen))
+
+
+def _due(prepared: Prepared, day: date | None) -> int | None:
+    return None if day is None else prepared.minute(day, end_of_day=True)
+
+
+def _project_tasks(prepared: Prepared) -> list[dict]:
+    return [
+        {
+            "id": task.id,
+            "kind": "project",
+            "name": task.name or task.id,
+            "customer": project.customer,
+            "priority": project.priority,
+            "skills": task.skills,
+            "effort": _effort(prepared, task.effort),
+            "earliest": _start(prepared, task.earliest or project.earliest),
+            "due": _due(prepared, project.target),
+            "after": task.after,
+        }
+        for project in prepared.scenario.projects
+        for task in project.tasks
+    ]
+
+
+def _recurring(prepared: Prepared) -> list[dict]:
+    entries = []
+    first, last = prepared.days[0].date, prepared.days[-1].date
+    for block in prepared.scenario.recurring:
+        rule = rrulestr(block.rule, dtstart=datetime.combine(first, time()))
+        fixed = None if block.technician is None else prepared.technician_index[block.technician]
+        for occurrence in rule.between(datetime.combine(first, time()),
+                                       datetime.combine(last, time(23, 59)), inc=True):
+            day = occurrence.date()
+            if day in prepared.holidays:
+                continue
+            interval = _local_span(prepared, day, block.time.start, block.time.end)
+            if interval[0] >= interval[1]:
+                continue
+            entries.append({
+                "id": f"{block.id}@{day.isoformat()}",
+                "kind": "recurring",
+                "name": block.name or block.id,
+                "customer": block.customer,
+                "priority": block.priority,
+                "skills": block.skills,
+                "effort": interval[1] - interval[0],
+                "earliest": interval[0],
+                "due": None,
+                "fixed": interval,
+                "technician": fixed,
+            })
+    return entries
+
+
+def _maintenance(prepared: Prepared) -> list[dict]:
+    return [
+        {
+            "id": item.id,
+            "kind": "maintenance",
+            "name": item.name or item.id,
+            "customer": item.customer,
+            "priority": item.priority,
+            "skills": item.skills,
+            "effort": _effort(prepared, item.effort),
+            "earliest": _start(prepared, item.earliest),
+            "due": _due(prepared, item.due),
+            "in_window": item.in_window,
+            "windows": prepared.windows.get(item.customer or "", []) if item.in_window else None,
+        }
+        for item in prepared.scenario.maintenance
+    ]
+
+
+def _service_requests(prepared: Prepared) -> list[dict]:
+    return [
+        {
+            "id": item.id,
+            "kind": "service_request",
+            "name": item.name or item.id,
+            "customer": item.customer,
+            "priority": item.priority,
+            "skills": item.skills,
+            "effort": _effort(prepared, item.effort),
+            "earliest": max(0, prepared.snap_up(prepared.minute(item.received))),
+            "due": _request_due(prepared, item),
+        }
+        for item in prepared.scenario.service_requests
+    ]
+
+
+def _request_due(prepared: Prepared, item) -> int | None:
+    """Explicit due, else received plus lead time (days count working days, same clock time)."""
+    if item.due is not None:
+        return prepared.minute(item.due, end_of_day=not isinstance(item.due, datetime))
+    if item.lead_time is None:
+        return None
+    received = item.received.replace(tzinfo=None)
+    if item.received.tzinfo is not None:
+        received = item.received.astimezone(prepared.zone).replace(tzinfo=None)
+    day, remaining = received.date(), item.lead_time.days
+    while remaining:
+        day += timedelta(days=1)
+        remaining -= prepared.is_working_day(day)
+    due = datetime.combine(day, received.time()) + timedelta(seconds=item.lead_time.seconds)
+    return prepared.minute(due)

@@ -1,0 +1,367 @@
+"""The scenario: everything a planner knows before planning, as validated, frozen pydantic models.
+
+Field names are the public file format of DESIGN.md: extend, never rename. Structural
+rules live on the fields; rules that relate entities live in the named checks at the end,
+each returning messages of the form ``path.to.field: what is wrong``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date, datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as holidays_lib
+from dateutil.rrule import rrulestr
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+from models.units import Duration, TimeSpan, parse_duration, parse_span
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _duration(value: object) -> Duration:
+    if isinstance(value, Duration):
+        return value
+    if not isinstance(value, str | int | float):
+        raise ValueError(f"{value!r} is not a duration (use e.g. 45m, 6h, 1h30m, 2d)")
+    return parse_duration(value)
+
+
+def _effort(value: object) -> Duration:
+    duration = _duration(value)
+    if duration.days:
+        raise ValueError(f"effort '{value}' uses days; give hours instead (e.g. 16h)")
+    if duration.seconds <= 0:
+        raise ValueError(f"effort '{value}' must be positive")
+    return duration
+
+
+def _span(may_cross_midnight: bool):
+    def parse(value: object) -> TimeSpan:
+        if isinstance(value, TimeSpan):
+            return value
+        return parse_span(value, may_cross_midnight=may_cross_midnight)  # type: ignore[arg-type]
+
+    return parse
+
+
+_as_text = PlainSerializer(str, return_type=str)
+DurationField = Annotated[Duration, BeforeValidator(_duration), _as_text]
+EffortField = Annotated[Duration, BeforeValidator(_effort), _as_text]
+HoursSpan = Annotated[TimeSpan, BeforeValidator(_span(False)), _as_text]
+WindowSpan = Annotated[TimeSpan, BeforeValidator(_span(True)), _as_text]
+Priority = Annotated[int, Field(ge=1, le=5, description="1 = highest ... 5 = lowest")]
+Id = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+
+
+class Model(BaseModel):
+    """Base of all scenario models: frozen, and unknown fields are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Horizon(Model):
+    start: date = Field(description="First planned day (local date).")
+    days: int = Field(ge=1, le=366, description="Number of days planned, at least 1.")
+
+
+class Holidays(Model):
+    country: str | None = Field(None, description="ISO country code for the holidays package, e.g. DE.")
+    subdivision: str | None = Field(None, description="State or region, e.g. BY for Bavaria.")
+    dates: list[date] = Field(default_factory=list, description="Extra non-working days.")
+
+    @model_validator(mode="after")
+    def known_country_and_subdivision(self) -> Holidays:
+        if self.country is None:
+            if self.subdivision:
+                raise ValueError("subdivision given without country")
+            return self
+        supported = holidays_lib.list_supported_countries()
+        if self.country not in supported:
+            hint = difflib.get_close_matches(self.country.upper(), supported, n=1)
+            raise ValueError(
+                f"unknown holiday country '{self.country}'"
+                + (f" (did you mean '{hint[0]}'?)" if hint else "")
+            )
+        subdivisions = supported[self.country]
+        if self.subdivision and self.subdivision not in subdivisions:
+            raise ValueError(
+                f"unknown subdivision '{self.subdivision}' of {self.country} "
+                f"(known: {', '.join(subdivisions)})"
+            )
+        return self
+
+
+def _hours_list(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+DayHours = Annotated[list[HoursSpan], BeforeValidator(_hours_list)]
+
+
+class WeeklyHours(Model):
+    """Working hours per weekday; a day is one span or a list of spans; missing days are off."""
+
+    mon: DayHours = Field(default_factory=list, description="Monday's working hours.")
+    tue: DayHours = Field(default_factory=list, description="Tuesday's working hours.")
+    wed: DayHours = Field(default_factory=list, description="Wednesday's working hours.")
+    thu: DayHours = Field(default_factory=list, description="Thursday's working hours.")
+    fri: DayHours = Field(default_factory=list, description="Friday's working hours.")
+    sat: DayHours = Field(default_factory=list, description="Saturday's working hours.")
+    sun: DayHours = Field(default_factory=list, description="Sunday's working hours.")
+
+    @model_validator(mode="after")
+    def spans_do_not_overlap(self) -> WeeklyHours:
+        for day in WEEKDAYS:
+            spans = sorted(getattr(self, day))
+            for first, second in zip(spans, spans[1:], strict=False):
+                if second.start < first.end:
+                    raise ValueError(f"{day}: spans {first} and {second} overlap")
+        return self
+
+    def spans(self, weekday: int) -> list[TimeSpan]:
+        """The spans of a weekday, 0 = Monday."""
+        return sorted(getattr(self, WEEKDAYS[weekday]))
+
+
+class Absence(Model):
+    start: datetime | date = Field(description="First day (inclusive) or start datetime.")
+    end: datetime | date = Field(description="Last day (inclusive) or end datetime.")
+    reason: str = Field("absence", description="Shown to planners, e.g. vacation.")
+
+    @model_validator(mode="after")
+    def end_not_before_start(self) -> Absence:
+        if _as_datetime(self.end, end=True) <= _as_datetime(self.start, end=False):
+            raise ValueError(f"absence ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+def _as_datetime(value: datetime | date, *, end: bool) -> datetime:
+    """Whole days are inclusive: a date as an end means the end of that day."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    moment = datetime(value.year, value.month, value.day)
+    return moment.replace(hour=23, minute=59, second=59) if end else moment
+
+
+class Technician(Model):
+    id: Id = Field(description="Short unique id, used in files and calendars.")
+    name: str | None = Field(None, description="Display name; defaults to the id.")
+    skills: list[str] = Field(default_factory=list, description="Skills from the catalogue.")
+    hours: WeeklyHours = Field(description="Weekly working hours in local time.")
+    after_hours: bool = Field(
+        False, description="May take in-window maintenance outside own working hours."
+    )
+    max_hours_per_day: float | None = Field(
+        None, gt=0, le=24, description="Cap on planned hours per day, after-hours work included."
+    )
+    absences: list[Absence] = Field(default_factory=list, description="Vacation, sickness, ...")
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class MaintenanceWindow(Model):
+    days: list[Weekday] = Field(min_length=1, description="Weekdays on which the window opens.")
+    time: WindowSpan = Field(description="Local time span; may cross midnight (22:00-02:00).")
+
+
+class Customer(Model):
+    id: Id = Field(description="Short unique customer id.")
+    name: str | None = Field(None, description="Display name; defaults to the id.")
+    maintenance_windows: list[MaintenanceWindow] = Field(
+        default_factory=list, description="When maintenance may disturb this customer."
+    )
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Task(Model):
+    id: Id = Field(description="Unique item id.")
+    name: str | None = Field(None, description="Display name; defaults to the id.")
+    effort: EffortField = Field(description="Working time, e.g. 6h or 1h30m.")
+    skills: list[str] = Field(default_factory=list, description="All needed by one technician.")
+    after: list[str] = Field(default_factory=list, description="Tasks that must finish first.")
+    earliest: date | None = Field(None, description="No part starts before this day.")
+
+
+class Project(Model):
+    id: Id = Field(description="Unique project id.")
+    name: str | None = Field(None, description="Display name; defaults to the id.")
+    customer: str | None = Field(None, description="Customer id; none for internal work.")
+    target: date | None = Field(None, description="Target date (end of day); lateness costs.")
+    earliest: date | None = Field(None, description="No task starts before this day.")
+    priority: Priority = 3
+    tasks: list[Task] = Field(min_length=1, description="The project's tasks.")
+
+
+class Recurring(Model):
+    id: Id = Field(description="Unique id; occurrences are <id>@<YYYY-MM-DD>.")
+    name: str | None = Field(None, description="Display name; defaults to the id.")
+    customer: str | None = Field(None, description="Customer id; none for internal work.")
+    rule: str = Field(description="RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=TU.")
+    time: HoursSpan = Field(description="Fixed local time span of each occurrence.")
+    skills: list[str] = Field(default_factory=list, description="Needed skills.")
+    technician: str | None = Field(None, description="Fixed technician; else the solver picks.")
+    priority: Priority = 2
+
+    @field_validator("rule")
+    @classmethod
+    def valid_rrule(cls, rule: str) -> str:
+        text = rule.removeprefix("RRULE:")
+        try:
+            rrulestr(text, dtstart=datetime(2000, 1, 3))
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"invalid RRULE '{rule}': {error}") from None
+        return text
+
+
+class Maintenance(Model):
+    id: Id = Field(description="Unique item id.")
+    name: str | None = Field(None, description="Display name; defaults to the id.")
+    customer: str | None = Field(None, description="Customer id; none for internal work.")
+    effort: EffortField = Field(description="Working time.")
+    skills: list[str] = Field(default_factory=list, description="Needed skills.")
+    in_window: bool = Field(False, description="Only inside the customer's maintenance windows.")
+    earliest: date | None = Field(None, description="Not before this day.")
+    due: date | None = Field(None, description="Due date (end of day); lateness costs.")
+    priority: Priority = 3
+
+
+class ServiceRequest(Model):
+    id: Id = Field(description="Unique item id.")
+    name: str | None = Field(None, description="Display name; defaults to the id.")
+    customer: str | None = Field(None, description="Customer id; none for internal work.")
+    received: datetime = Field(description="When the request came in (local time).")
+    effort: EffortField = Field(description="Standard effort.")
+    skills: list[str] = Field(default_factory=list, description="Needed skills.")
+    lead_time: DurationField | None = Field(
+        None, description="Working days (2d) or hours (4h) after receipt; due = received + this."
+    )
+    due: datetime | date | None = Field(None, description="Explicit due; overrides lead_time.")
+    priority: Priority = 3
+
+
+class IncidentPriority(Model):
+    name: str = Field(description="Priority class, e.g. P1.")
+    share: float = Field(ge=0, le=1, description="Share of incidents in this class.")
+    response: DurationField = Field(description="Response target, e.g. 30m.")
+
+
+class Handling(Model):
+    mean: DurationField = Field(description="Mean handling time of one incident.")
+    cv: float = Field(1.0, ge=0, description="Coefficient of variation of handling time.")
+
+
+HourWeights = Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=24, max_length=24)]
+
+
+class Incidents(Model):
+    per_day: float = Field(ge=0, description="Mean arrivals on a working day.")
+    profile: Literal["office", "flat"] | dict[Weekday, HourWeights] = Field(
+        "office", description="Hourly shape: office, flat, or 24 weights per weekday."
+    )
+    handling: Handling = Field(description="Handling time distribution.")
+    priorities: list[IncidentPriority] = Field(min_length=1, description="Classes with shares.")
+
+    @model_validator(mode="after")
+    def shares_sum_to_one(self) -> Incidents:
+        total = sum(p.share for p in self.priorities)
+        if abs(total - 1) > 0.01:
+            raise ValueError(f"priorities: shares add up to {total:g}, not 1")
+        return self
+
+
+class Buffer(Model):
+    policy: Literal["percent", "duty", "forecast"] = Field(description="How the reserve is sized.")
+    percent: float | None = Field(None, ge=0, lt=100, description="percent: share of each day kept free.")
+    duty: int | None = Field(None, ge=0, description="duty: technicians per working day on duty.")
+    service_level: float | None = Field(
+        None, gt=0, lt=1, description="forecast: share of P1/P2 answered within response target."
+    )
+
+    @model_validator(mode="after")
+    def policy_has_its_level(self) -> Buffer:
+        level = {"percent": self.percent, "duty": self.duty, "forecast": self.service_level}
+        if level[self.policy] is None:
+            field = {"forecast": "service_level"}.get(self.policy, self.policy)
+            raise ValueError(f"policy '{self.policy}' needs the field '{field}'")
+        return self
+
+
+class Weights(Model):
+    unscheduled: int = Field(1000, ge=0, description="Per hour of unscheduled work.")
+    late_per_day: int = Field(50, ge=0, description="Per day an item finishes late.")
+    balance: int = Field(1, ge=0, description="Per percentage point of load spread.")
+
+
+class Scenario(Model):
+    name: str = Field(description="Scenario name, shown in plans and calendars.")
+    timezone: str = Field("Europe/Berlin", description="IANA zone of all local times.")
+    horizon: Horizon = Field(description="First day and length of the plan.")
+    slot_minutes: int = Field(15, ge=1, le=60, description="Planning grid; divides 60.")
+    holidays: Holidays | None = Field(None, description="Public holidays: nobody works.")
+    skills: list[str] = Field(default_factory=list, description="The skill catalogue.")
+    technicians: list[Technician] = Field(default_factory=list, description="The team.")
+    customers: list[Customer] = Field(default_factory=list, description="Customers.")
+    projects: list[Project] = Field(default_factory=list, description="Projects with tasks.")
+    recurring: list[Recurring] = Field(default_factory=list, description="Recurring blocks.")
+    maintenance: list[Maintenance] = Field(default_factory=list, description="Maintenance.")
+    service_requests: list[ServiceRequest] = Field(
+        default_factory=list, description="Service requests."
+    )
+    incidents: Incidents | None = Field(None, description="Forecast of unplanned work.")
+    buffer: Buffer | None = Field(None, description="Capacity reserved for incidents.")
+    weights: Weights = Field(default_factory=Weights, description="Objective weights.")
+
+    @field_validator("timezone")
+    @classmethod
+    def known_timezone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone '{zone}' (e.g. Europe/Berlin)") from None
+        return zone
+
+    @field_validator("slot_minutes")
+    @classmethod
+    def slot_divides_hour(cls, minutes: int) -> int:
+        if 60 % minutes:
+            raise ValueError(f"slot_minutes {minutes} does not divide 60 (use 5, 10, 15, 30, 60)")
+        return minutes
+
+    @model_validator(mode="after")
+    def cross_checks(self) -> Scenario:
+        from models.crosscheck import cross_check_problems
+
+        problems = cross_check_problems(self)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def items(self) -> list[tuple[str, BaseModel]]:
+        """Every plannable item with the path of its entry, tasks included."""
+        found: list[tuple[str, BaseModel]] = []
+        for p, project in enumerate(self.projects):
+            found += [(f"projects[{p}].tasks[{t}]", task) for t, task in enumerate(project.tasks)]
+        for field in ("recurring", "maintenance", "service_requests"):
+            found += [(f"{field}[{i}]", item) for i, item in enumerate(getattr(self, field))]
+        return found

@@ -1,0 +1,127 @@
+"""The ``mspplan`` command line: thin calls into models and solver, clear messages, exit codes.
+
+Exit codes: 0 ok, 1 the plan breaks a rule (check), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from models.io import ScenarioError, load_scenario
+from models.prepare import Prepared, prepare
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line input that argparse cannot see (e.g. a value out of range)."""
+
+
+def _hours(minutes: float) -> str:
+    return f"{minutes / 60:,.1f} h"
+
+
+def summary_lines(prepared: Prepared) -> list[str]:
+    """A one-screen summary of a scenario: team, work by kind, work against capacity."""
+    scenario = prepared.scenario
+    first, last = prepared.days[0].date, prepared.days[-1].date
+    holidays = sorted(d for d in prepared.holidays if first <= d <= last)
+    work = Counter(item.kind for item in prepared.items)
+    effort = Counter()
+    for item in prepared.items:
+        effort[item.kind] += item.effort
+    capacity = sum(prepared.capacity(t) for t in prepared.technicians)
+    total = sum(effort.values())
+    lines = [
+        f"Scenario   {scenario.name}",
+        f"Horizon    {first} .. {last} ({len(prepared.days)} days, "
+        f"{sum(d.working for d in prepared.days)} working days), {scenario.timezone}",
+        f"Holidays   {', '.join(f'{d} {prepared.holidays[d]}' for d in holidays) or 'none'}",
+        f"Team       {len(prepared.technicians)} technicians, {len(scenario.skills)} skills, "
+        f"{len(scenario.customers)} customers",
+        "Work       " + ", ".join(
+            f"{work[kind]} {kind.replace('_', ' ')} items ({_hours(effort[kind])})"
+            for kind in ("project", "recurring", "maintenance", "service_request")
+        ),
+        f"Load       {_hours(total)} of work against {_hours(capacity)} of capacity"
+        + (f" ({total / capacity:.0%})" if capacity else ""),
+    ]
+    if scenario.buffer is not None:
+        level = {"percent": f"{scenario.buffer.percent:g} %", "duty": f"{scenario.buffer.duty} on duty",
+                 "forecast": f"service level {scenario.buffer.service_level}"}[scenario.buffer.policy]
+        lines.append(f"Buffer     {scenario.buffer.policy}: {level}")
+    return lines
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    scenario = load_scenario(args.file)
+    loaded = time.perf_counter()
+    prepared = prepare(scenario)
+    done = time.perf_counter()
+    print("\n".join(summary_lines(prepared)))
+    if args.timing:
+        print(f"Timing     load {loaded - started:.3f} s, prepare {done - loaded:.3f} s")
+    return EXIT_OK
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from scenarios.generate import write_generated
+
+    if args.technicians < 1 or args.weeks < 1:
+        raise UsageError("--technicians and --weeks must be at least 1")
+    write_generated(args.out, technicians=args.technicians, weeks=args.weeks, seed=args.seed)
+    print(f"wrote {args.out}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mspplan",
+        description="Plan an MSP's plannable work onto technicians' calendars; keep an incident buffer.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check a scenario file and summarise it")
+    validate.add_argument("file", type=Path, help="scenario file (YAML or JSON)")
+    validate.add_argument("--timing", action="store_true", help="print load and prepare times")
+    validate.set_defaults(run=cmd_validate)
+
+    generate = commands.add_parser("generate", help="write a seeded random scenario")
+    generate.add_argument("--technicians", type=int, required=True, help="team size")
+    generate.add_argument("--weeks", type=int, required=True, help="horizon in weeks")
+    generate.add_argument("--seed", type=int, default=1, help="random seed (same seed, same file)")
+    generate.add_argument("--out", type=Path, required=True, help="scenario file to write")
+    generate.set_defaults(run=cmd_generate)
+
+    for register in EXTRA_COMMANDS:
+        register(commands)
+    return parser
+
+
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; bad input ends in a message and exit 2, never a traceback."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ScenarioError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except UsageError as error:
+        print(f"mspplan {args.command}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
