@@ -23,7 +23,7 @@ from models.units import Duration
 Interval = tuple[int, int]
 KINDS = ("project", "recurring", "maintenance", "service_request")
 MAX_PART_MINUTES = 240
-"""Work longer than this is split into equal parts of at most 4 h, done by one technician in order."""
+"""Longer work is split into equal parts of at most 4 h, by one technician, in order."""
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,12 @@ class Prepared:
 
     def day_of(self, minute: int) -> Day:
         """The day a minute lies in (clamped to the horizon)."""
-        starts = [day.start for day in self.days]
-        return self.days[max(0, min(bisect.bisect_right(starts, minute) - 1, len(self.days) - 1))]
+        k = bisect.bisect_right(self.day_starts, minute) - 1
+        return self.days[max(0, min(k, len(self.days) - 1))]
+
+    @cached_property
+    def day_starts(self) -> list[int]:
+        return [day.start for day in self.days]
 
     def snap_up(self, minute: int) -> int:
         return -(-minute // self.slot) * self.slot
@@ -382,27 +386,30 @@ def _recurring(prepared: Prepared) -> list[dict]:
     for block in prepared.scenario.recurring:
         rule = rrulestr(block.rule, dtstart=datetime.combine(first, time()))
         fixed = None if block.technician is None else prepared.technician_index[block.technician]
-        for occurrence in rule.between(datetime.combine(first, time()),
-                                       datetime.combine(last, time(23, 59)), inc=True):
+        for occurrence in rule.between(
+            datetime.combine(first, time()), datetime.combine(last, time(23, 59)), inc=True
+        ):
             day = occurrence.date()
             if day in prepared.holidays:
                 continue
             interval = _local_span(prepared, day, block.time.start, block.time.end)
             if interval[0] >= interval[1]:
                 continue
-            entries.append({
-                "id": f"{block.id}@{day.isoformat()}",
-                "kind": "recurring",
-                "name": block.name or block.id,
-                "customer": block.customer,
-                "priority": block.priority,
-                "skills": block.skills,
-                "effort": interval[1] - interval[0],
-                "earliest": interval[0],
-                "due": None,
-                "fixed": interval,
-                "technician": fixed,
-            })
+            entries.append(
+                {
+                    "id": f"{block.id}@{day.isoformat()}",
+                    "kind": "recurring",
+                    "name": block.name or block.id,
+                    "customer": block.customer,
+                    "priority": block.priority,
+                    "skills": block.skills,
+                    "effort": interval[1] - interval[0],
+                    "earliest": interval[0],
+                    "due": None,
+                    "fixed": interval,
+                    "technician": fixed,
+                }
+            )
     return entries
 
 

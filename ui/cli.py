@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from models.io import ScenarioError, load_scenario
+from models.io import ScenarioError, load_scenario, write_json
 from models.prepare import Prepared, prepare
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
@@ -44,7 +44,8 @@ def summary_lines(prepared: Prepared) -> list[str]:
         f"Holidays   {', '.join(f'{d} {prepared.holidays[d]}' for d in holidays) or 'none'}",
         f"Team       {len(prepared.technicians)} technicians, {len(scenario.skills)} skills, "
         f"{len(scenario.customers)} customers",
-        "Work       " + ", ".join(
+        "Work       "
+        + ", ".join(
             f"{work[kind]} {kind.replace('_', ' ')} items ({_hours(effort[kind])})"
             for kind in ("project", "recurring", "maintenance", "service_request")
         ),
@@ -52,8 +53,11 @@ def summary_lines(prepared: Prepared) -> list[str]:
         + (f" ({total / capacity:.0%})" if capacity else ""),
     ]
     if scenario.buffer is not None:
-        level = {"percent": f"{scenario.buffer.percent:g} %", "duty": f"{scenario.buffer.duty} on duty",
-                 "forecast": f"service level {scenario.buffer.service_level}"}[scenario.buffer.policy]
+        level = {
+            "percent": f"{scenario.buffer.percent:g} %",
+            "duty": f"{scenario.buffer.duty} on duty",
+            "forecast": f"service level {scenario.buffer.service_level}",
+        }[scenario.buffer.policy]
         lines.append(f"Buffer     {scenario.buffer.policy}: {level}")
     return lines
 
@@ -80,10 +84,39 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_solve(args: argparse.Namespace) -> int:
+    from ui.solve_view import print_summary, solve_with_progress
+
+    if args.time_limit <= 0:
+        raise UsageError(f"--time-limit must be positive, got {args.time_limit:g}")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} exists and is not a directory")
+    prepared = prepare(load_scenario(args.scenario))
+    result = solve_with_progress(prepared, args)
+    target = args.out / "plan.json"
+    write_json(target, result.plan.model_dump(mode="json"))
+    print_summary(prepared, result)
+    print(f"wrote {target}")
+    return EXIT_OK if not result.violations else EXIT_VIOLATIONS
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from models.check import evaluate, load_plan
+
+    prepared = prepare(load_scenario(args.scenario))
+    evaluation = evaluate(prepared, load_plan(args.plan))
+    for violation in evaluation.violations:
+        print(violation.message)
+    terms = ", ".join(f"{name} {value:,.2f}" for name, value in evaluation.terms.items())
+    verdict = "ok" if evaluation.ok else f"{len(evaluation.violations)} violations"
+    print(f"{args.plan}: {verdict}; objective {evaluation.objective:,.2f} ({terms})")
+    return EXIT_OK if evaluation.ok else EXIT_VIOLATIONS
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mspplan",
-        description="Plan an MSP's plannable work onto technicians' calendars; keep an incident buffer.",
+        description="Plan an MSP's work onto technicians' calendars; keep an incident buffer.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -98,6 +131,26 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=1, help="random seed (same seed, same file)")
     generate.add_argument("--out", type=Path, required=True, help="scenario file to write")
     generate.set_defaults(run=cmd_generate)
+
+    solve = commands.add_parser("solve", help="plan a scenario and write DIR/plan.json")
+    solve.add_argument("scenario", type=Path, help="scenario file (YAML or JSON)")
+    solve.add_argument("--out", type=Path, required=True, help="directory for plan.json")
+    solve.add_argument(
+        "--time-limit", type=float, default=10.0, help="seconds for CP-SAT (default 10)"
+    )
+    solve.add_argument("--seed", type=int, default=0, help="random seed of the solver")
+    solve.add_argument(
+        "--method",
+        choices=("cpsat", "greedy"),
+        default="cpsat",
+        help="cpsat (default) or greedy, the baseline alone",
+    )
+    solve.set_defaults(run=cmd_solve)
+
+    check = commands.add_parser("check", help="verify a plan against every hard rule")
+    check.add_argument("scenario", type=Path, help="scenario file (YAML or JSON)")
+    check.add_argument("plan", type=Path, help="plan.json")
+    check.set_defaults(run=cmd_check)
 
     for register in EXTRA_COMMANDS:
         register(commands)

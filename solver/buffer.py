@@ -1,0 +1,101 @@
+"""The incident buffer as data both engines share: which blocks to keep free, and where.
+
+``percent``: each technician keeps one block of ``percent`` of each day's available minutes
+(rounded up to the slot) free, anywhere inside one available segment of that day. Where no
+segment is long enough, one block per segment, each of ``percent`` of that segment.
+``duty``: on each working day, ``duty`` present technicians take no planned work; the block
+spans the technician's available time of that day.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from models.prepare import Day, Interval, Prepared, PreparedTechnician
+
+RESERVE_REASON = "incident reserve"
+DUTY_REASON = "incident duty"
+
+
+@dataclass(frozen=True)
+class ReserveBlock:
+    """A block of ``length`` minutes that must lie inside one interval of ``domain``."""
+
+    tech: int
+    day: int
+    length: int
+    domain: tuple[Interval, ...]
+
+
+@dataclass(frozen=True)
+class DutyDay:
+    """A working day on which ``count`` of the ``spans``' technicians are on duty."""
+
+    day: int
+    count: int
+    spans: dict[int, Interval]
+    """Technician -> first to last available minute of that day."""
+
+
+def _share(prepared: Prepared, minutes: int, percent: float) -> int:
+    return prepared.snap_up(math.ceil(minutes * percent / 100 - 1e-9))
+
+
+def _fits(domain: list[Interval], length: int) -> tuple[Interval, ...]:
+    return tuple((s, e) for s, e in domain if e - s >= length)
+
+
+def percent_blocks(prepared: Prepared, percent: float) -> list[ReserveBlock]:
+    """Reserve blocks of the ``percent`` policy, one per technician and day (or per segment)."""
+    blocks = []
+    for tech in prepared.technicians:
+        for day in prepared.days:
+            blocks += _day_blocks(prepared, tech, day, percent)
+    return blocks
+
+
+def _day_blocks(
+    prepared: Prepared, tech: PreparedTechnician, day: Day, percent: float
+) -> list[ReserveBlock]:
+    segments = tech.available_on(day)
+    length = _share(prepared, sum(e - s for s, e in segments), percent)
+    if not segments or length == 0:
+        return []
+    domain = _fits(segments, length)
+    if domain:
+        return [ReserveBlock(tech.index, day.index, length, domain)]
+    return [
+        ReserveBlock(tech.index, day.index, _share(prepared, e - s, percent), ((s, e),))
+        for s, e in segments
+        if _share(prepared, e - s, percent)
+    ]
+
+
+def duty_days(prepared: Prepared, duty: int) -> list[DutyDay]:
+    """Working days with the technicians who could be on duty, and how many must be."""
+    found = []
+    for day in prepared.days:
+        if not day.working:
+            continue
+        spans = {}
+        for tech in prepared.technicians:
+            segments = tech.available_on(day)
+            if segments:
+                spans[tech.index] = (segments[0][0], segments[-1][1])
+        count = min(duty, len(spans))
+        if count:
+            found.append(DutyDay(day.index, count, spans))
+    return found
+
+
+def buffer_level(prepared: Prepared) -> tuple[str | None, float]:
+    """The scenario's buffer policy and its level (0 without a buffer)."""
+    buffer = prepared.scenario.buffer
+    if buffer is None:
+        return None, 0
+    if buffer.policy == "percent":
+        return "percent", buffer.percent or 0
+    if buffer.policy == "duty":
+        return "duty", buffer.duty or 0
+    return buffer.policy, buffer.service_level or 0

@@ -1,0 +1,144 @@
+"""Wires variables, constraints and penalties into one CP-SAT model; hints and reads it back."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from models.prepare import Prepared
+from solver.buffer import DUTY_REASON, RESERVE_REASON
+from solver.constraints import add_constraints
+from solver.penalties import Term, penalize_balance, penalize_late, penalize_unscheduled
+from solver.schedule import Schedule
+from solver.variables import Variables, create_variables
+
+
+@dataclass
+class PlanningModel:
+    model: cp_model.CpModel
+    variables: Variables
+    terms: list[Term]
+
+
+def build(prepared: Prepared) -> PlanningModel:
+    """The complete model: variables, hard rules, named soft terms, their sum minimised."""
+    model = cp_model.CpModel()
+    variables = create_variables(model, prepared)
+    add_constraints(variables)
+    terms = penalize_unscheduled(variables) + penalize_late(variables) + penalize_balance(variables)
+    model.minimize(sum(term.coefficient * term.variable for term in terms))
+    return PlanningModel(model, variables, terms)
+
+
+def add_hint(planning: PlanningModel, schedule: Schedule) -> None:
+    """Hint every variable with the values of a feasible schedule (the greedy's)."""
+    v = planning.variables
+    values: dict[cp_model.IntVar, int] = {}
+    for item, techs in v.techs.items():
+        tech, starts = schedule.placed.get(item, (None, None))
+        values[v.scheduled[item]] = int(tech in techs)
+        for t in techs:
+            values[v.assign[item, t]] = int(t == tech)
+        for k in range(len(v.lengths[item])):
+            start = v.start[item, k]
+            values[start] = (
+                starts[k] // v.slot if tech in techs and starts else start.proto.domain[0]
+            )
+    for (item, k, t), copy in v.tech_start.items():
+        values[copy] = (
+            values[v.start[item, k]] if values[v.assign[item, t]] else copy.proto.domain[0]
+        )
+    _hint_buffer(v, schedule, values)
+    for (item, k, t, d), literal in v.on_day.items():
+        values[literal] = int(
+            values[v.assign[item, t]] == 1 and _overlaps_day(v, values, item, k, d)
+        )
+    _hint_terms(planning, values)
+    for variable, value in values.items():
+        planning.model.add_hint(variable, value)
+
+
+def _overlaps_day(v: Variables, values: dict, item: int, k: int, d: int) -> bool:
+    start = values[v.start[item, k]] * v.slot
+    day = v.prepared.days[d]
+    return start < day.end and day.start < start + v.lengths[item][k] * v.slot
+
+
+def _hint_buffer(v: Variables, schedule: Schedule, values: dict) -> None:
+    unused = defaultdict(list)
+    for tech, start, end, reason in schedule.reserve:
+        unused[tech, reason].append((start, end))
+    for block, start_var, _ in v.reserve:
+        pool = unused[block.tech, RESERVE_REASON]
+        match = next(
+            (s, e)
+            for s, e in pool
+            if e - s == block.length and any(lo <= s and e <= hi for lo, hi in block.domain)
+        )
+        pool.remove(match)
+        values[start_var] = match[0] // v.slot
+    on_duty = {
+        (t, v.prepared.day_of(start).index)
+        for (t, reason), pool in unused.items()
+        if reason == DUTY_REASON
+        for start, _ in pool
+    }
+    for key, literal in v.duty.items():
+        values[literal] = int(key in on_duty)
+
+
+def _hint_terms(planning: PlanningModel, values: dict) -> None:
+    """Values of the penalty variables implied by the hinted decisions."""
+    v = planning.variables
+    for term in planning.terms:
+        if term.family == "late" and term.item is not None:
+            item = term.item
+            due = v.prepared.items[item].due or 0
+            end = (values[v.start[item, len(v.lengths[item]) - 1]] + v.lengths[item][-1]) * v.slot
+            values[term.variable] = max(0, end - due) if values[v.scheduled[item]] else 0
+    utilisation = {}
+    for tech in v.prepared.technicians:
+        busy = v.balance.get(f"busy100:{tech.index}")
+        if busy is None:
+            continue
+        work = sum(
+            v.prepared.items[i].parts[k] * values[v.assign[i, tech.index]]
+            for i, k, _ in v.work[tech.index]
+        )
+        reserve = sum(block.length for block, _, _ in v.reserve if block.tech == tech.index)
+        duty = sum(
+            (day.spans[tech.index][1] - day.spans[tech.index][0])
+            * values[v.duty[tech.index, day.day]]
+            for day in v.duty_days
+            if tech.index in day.spans
+        )
+        values[busy] = 100 * (work + reserve + duty)
+        utilisation[tech.index] = values[busy] // v.prepared.capacity(tech)
+        values[v.balance[f"utilisation:{tech.index}"]] = utilisation[tech.index]
+    if "spread" in v.balance and utilisation:
+        top, bottom = max(utilisation.values()), min(utilisation.values())
+        values[v.balance["top"]] = top
+        values[v.balance["bottom"]] = bottom
+        values[v.balance["spread"]] = top - bottom
+
+
+def read_schedule(planning: PlanningModel, solver: cp_model.CpSolver) -> Schedule:
+    """The schedule in minutes from a solver that has a solution."""
+    v = planning.variables
+    schedule = Schedule()
+    for item, techs in v.techs.items():
+        if not solver.boolean_value(v.scheduled[item]):
+            continue
+        tech = next(t for t in techs if solver.boolean_value(v.assign[item, t]))
+        starts = tuple(solver.value(v.start[item, k]) * v.slot for k in range(len(v.lengths[item])))
+        schedule.placed[item] = (tech, starts)
+    for block, start, _ in v.reserve:
+        at = solver.value(start) * v.slot
+        schedule.reserve.append((block.tech, at, at + block.length, RESERVE_REASON))
+    for day in v.duty_days:
+        for t, (lo, hi) in day.spans.items():
+            if solver.boolean_value(v.duty[t, day.day]):
+                schedule.reserve.append((t, lo, hi, DUTY_REASON))
+    return schedule

@@ -1,0 +1,230 @@
+"""The greedy baseline: a priority / due-date list scheduler that keeps every hard rule.
+
+Order of work: incident duty, recurring occurrences (fixed times), reserve blocks, then the
+flexible items by priority, due date and earliest start (predecessors first). Each flexible
+item goes to the skilled technician who can finish it first. It is the complete hint for
+CP-SAT, its fallback, and the peer in the benchmark.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from models.prepare import Prepared, PreparedItem
+from solver.buffer import (
+    DUTY_REASON,
+    RESERVE_REASON,
+    ReserveBlock,
+    buffer_level,
+    duty_days,
+    percent_blocks,
+)
+from solver.schedule import BusyCalendar, Schedule
+
+
+class GreedyState:
+    """Busy calendars and per-day minutes of every technician while the greedy builds."""
+
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
+        self.busy = [BusyCalendar() for _ in prepared.technicians]
+        self.worked: list[Counter[int]] = [Counter() for _ in prepared.technicians]
+        self.schedule = Schedule()
+        self.pending: dict[int, list[ReserveBlock]] = {}
+        """Reserve blocks not yet placed, by technician; work must leave room for them."""
+
+    def occupy(self, tech: int, start: int, end: int, *, work: bool) -> None:
+        self.busy[tech].add(start, end)
+        if work:
+            for day, minutes in self.day_minutes(start, end).items():
+                self.worked[tech][day] += minutes
+
+    def day_minutes(self, start: int, end: int) -> dict[int, int]:
+        found = {}
+        for day in {self.prepared.day_of(start), self.prepared.day_of(end - 1)}:
+            overlap = min(end, day.end) - max(start, day.start)
+            if overlap > 0:
+                found[day.index] = overlap
+        return found
+
+    def within_cap(self, tech: int, start: int, end: int) -> bool:
+        cap = self.prepared.technicians[tech].max_minutes_per_day
+        if cap is None:
+            return True
+        return all(
+            self.worked[tech][day] + minutes <= cap
+            for day, minutes in self.day_minutes(start, end).items()
+        )
+
+    def leaves_reserve_room(self, tech: int, start: int, end: int) -> bool:
+        """Taking [start, end) still leaves room for this technician's pending reserve blocks."""
+        touched = [b for b in self.pending.get(tech, []) if _touches(b, start, end)]
+        if not touched:
+            return True
+        busy = self.busy[tech]
+        busy.add(start, end)
+        placed: list[tuple[int, int]] = []
+        fits = True
+        for block in touched:  # a day's blocks lie in disjoint segments; place them in turn
+            at = busy.latest(block.domain, block.length)
+            if at is None:
+                fits = False
+                break
+            busy.add(at, at + block.length)
+            placed.append((at, at + block.length))
+        for s, e in [*placed, (start, end)]:
+            busy.remove(s, e)
+        return fits
+
+
+def _touches(block: ReserveBlock, start: int, end: int) -> bool:
+    return any(s < end and start < e for s, e in block.domain)
+
+
+def greedy(prepared: Prepared) -> Schedule:
+    """A feasible schedule by list scheduling."""
+    state = GreedyState(prepared)
+    policy, level = buffer_level(prepared)
+    if policy == "duty":
+        _place_duty(state, int(level))
+    if policy == "percent":
+        for block in percent_blocks(prepared, level):
+            state.pending.setdefault(block.tech, []).append(block)
+    for item in sorted(
+        (i for i in prepared.items if i.fixed is not None), key=lambda i: (i.priority, i.fixed)
+    ):
+        _place_fixed(state, item)
+    _place_reserve(state)
+    for item in _flexible_order(prepared):
+        _place_flexible(state, item)
+    return state.schedule
+
+
+def _place_duty(state: GreedyState, duty: int) -> None:
+    """Rotate duty fairly: each day the present technicians with the fewest duty days so far."""
+    served: Counter[int] = Counter()
+    for day in duty_days(state.prepared, duty):
+        chosen = sorted(
+            day.spans, key=lambda t: (served[t], len(state.prepared.technicians[t].skills), t)
+        )
+        for tech in chosen[: day.count]:
+            start, end = day.spans[tech]
+            served[tech] += 1
+            state.occupy(tech, start, end, work=False)
+            state.schedule.reserve.append((tech, start, end, DUTY_REASON))
+
+
+def _place_fixed(state: GreedyState, item: PreparedItem) -> None:
+    """A recurring occurrence goes to the least-loaded skilled technician free at its time."""
+    assert item.fixed is not None
+    start, end = item.fixed
+    candidates = [
+        t
+        for t in item.eligible
+        if state.prepared.allowed(item, state.prepared.technicians[t])
+        and state.busy[t].is_free(start, end)
+        and state.within_cap(t, start, end)
+        and state.leaves_reserve_room(t, start, end)
+    ]
+    if candidates:
+        tech = min(candidates, key=lambda t: (sum(state.worked[t].values()), t))
+        state.occupy(tech, start, end, work=True)
+        state.schedule.placed[item.index] = (tech, (start,))
+
+
+def _place_reserve(state: GreedyState) -> None:
+    """Reserve blocks at the latest free spot of their day (mornings stay open for work)."""
+    for tech, blocks in state.pending.items():
+        for block in blocks:
+            at = state.busy[tech].latest(block.domain, block.length)
+            if at is None:  # cannot happen: fixed work was only placed where room was left
+                raise RuntimeError(
+                    f"no room for the reserve of technician {tech} on day {block.day}"
+                )
+            state.occupy(tech, at, at + block.length, work=False)
+            state.schedule.reserve.append((tech, at, at + block.length, RESERVE_REASON))
+    state.pending = {}
+
+
+def _flexible_order(prepared: Prepared) -> list[PreparedItem]:
+    """Priority, then due date, then earliest start; every task after its predecessors."""
+
+    def key(item: PreparedItem) -> tuple:
+        due = item.due if item.due is not None else math.inf
+        return (item.priority, due, item.earliest, item.index)
+
+    ordered: list[PreparedItem] = []
+    seen: set[int] = set()
+
+    def visit(item: PreparedItem) -> None:
+        if item.index in seen:
+            return
+        seen.add(item.index)
+        for before in sorted((prepared.items[b] for b in item.after), key=key):
+            visit(before)
+        ordered.append(item)
+
+    for item in sorted((i for i in prepared.items if i.fixed is None), key=key):
+        visit(item)
+    return ordered
+
+
+def _place_flexible(state: GreedyState, item: PreparedItem) -> None:
+    """Give the item to the technician who can finish it first (ties: least loaded)."""
+    if any(b not in state.schedule.placed for b in item.after):
+        return
+    ready = max([item.earliest] + [state.schedule.end(state.prepared.items[b]) for b in item.after])
+    best: tuple[int, int, int, tuple[int, ...]] | None = None
+    for tech in item.eligible:
+        starts = _earliest_parts(state, item, tech, ready)
+        if starts is None:
+            continue
+        candidate = (starts[-1] + item.parts[-1], sum(state.worked[tech].values()), tech, starts)
+        if best is None or candidate[:3] < best[:3]:
+            best = candidate
+    if best is None:
+        return
+    _, _, tech, starts = best
+    for start, length in zip(starts, item.parts, strict=True):
+        state.occupy(tech, start, start + length, work=True)
+    state.schedule.placed[item.index] = (tech, starts)
+
+
+def _earliest_parts(
+    state: GreedyState, item: PreparedItem, tech: int, ready: int
+) -> tuple[int, ...] | None:
+    """Earliest starts of all parts on ``tech``, each after the previous, or None."""
+    allowed = state.prepared.allowed(item, state.prepared.technicians[tech])
+    busy = state.busy[tech]
+    starts: list[int] = []
+    cursor = ready
+    for length in item.parts:
+        at = busy.earliest(allowed, length, cursor)
+        while at is not None and not state.within_cap(tech, at, at + length):
+            at = busy.earliest(allowed, length, state.prepared.day_of(at).end)
+        if at is None:
+            break
+        starts.append(at)
+        busy.add(at, at + length)  # later parts must not overlap earlier ones
+        cursor = at + length
+    for start, length in zip(starts, item.parts, strict=False):
+        busy.remove(start, start + length)
+    if len(starts) < len(item.parts):
+        return None
+    # within_cap was checked part by part; parts on one day must also fit together
+    if not _parts_within_cap(state, tech, starts, item.parts):
+        return None
+    return tuple(starts)
+
+
+def _parts_within_cap(
+    state: GreedyState, tech: int, starts: list[int], parts: tuple[int, ...]
+) -> bool:
+    cap = state.prepared.technicians[tech].max_minutes_per_day
+    if cap is None:
+        return True
+    extra: Counter[int] = Counter()
+    for start, length in zip(starts, parts, strict=True):
+        extra.update(state.day_minutes(start, start + length))
+    return all(state.worked[tech][day] + minutes <= cap for day, minutes in extra.items())

@@ -1,0 +1,94 @@
+"""Why an item is unscheduled, in words a planner understands."""
+
+from __future__ import annotations
+
+from models.prepare import Prepared, PreparedItem
+from solver.schedule import Schedule
+
+
+def _when(prepared: Prepared, minute: int) -> str:
+    return prepared.moment(minute).strftime("%a %Y-%m-%d %H:%M")
+
+
+def _skills(item: PreparedItem) -> str:
+    return " + ".join(sorted(item.skills)) if item.skills else "no special skill"
+
+
+def unscheduled_reason(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str:
+    """The first reason that explains why ``item`` could not be placed."""
+    for explain in (_no_skill, _predecessor, _no_window, _never_available, _too_long):
+        reason = explain(prepared, schedule, item)
+        if reason:
+            return reason
+    return _capacity(prepared, item)
+
+
+def _no_skill(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str | None:
+    if item.eligible:
+        return None
+    if item.technician is not None:
+        tech = prepared.technicians[item.technician]
+        lacking = ", ".join(sorted(item.skills - tech.skills))
+        return f"the named technician {tech.id} lacks skill {lacking}"
+    held = set().union(*(t.skills for t in prepared.technicians))
+    missing = sorted(item.skills - held)
+    if missing:
+        return f"no technician has skill {', '.join(missing)}"
+    return f"no single technician has all of the skills {', '.join(sorted(item.skills))}"
+
+
+def _predecessor(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str | None:
+    missing = [prepared.items[b].id for b in item.after if b not in schedule.placed]
+    if missing:
+        return f"predecessor {', '.join(missing)} is unscheduled"
+    return None
+
+
+def _no_window(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str | None:
+    if item.windows is not None and not prepared.windows.get(item.customer or ""):
+        return f"customer {item.customer} has no maintenance window"
+    return None
+
+
+def _never_available(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str | None:
+    if any(prepared.allowed(item, prepared.technicians[t]) for t in item.eligible):
+        return None
+    if item.fixed is not None:
+        who = (
+            prepared.technicians[item.technician].id
+            if item.technician is not None
+            else f"no technician with {_skills(item)}"
+        )
+        verb = "is not working" if item.technician is not None else "is working"
+        return f"{who} {verb} at {_when(prepared, item.fixed[0])}"
+    place = "inside the customer's maintenance windows " if item.windows is not None else ""
+    return (
+        f"nobody with {_skills(item)} is available {place}between "
+        f"{_when(prepared, item.earliest)} and the end of the horizon"
+    )
+
+
+def _too_long(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str | None:
+    longest = max(
+        (e - s for t in item.eligible for s, e in prepared.allowed(item, prepared.technicians[t])),
+        default=0,
+    )
+    if max(item.parts) <= longest:
+        return None
+    return (
+        f"a part of {max(item.parts) / 60:g} h is longer than any free stretch "
+        f"({longest / 60:g} h) of a technician with {_skills(item)}"
+    )
+
+
+def _capacity(prepared: Prepared, item: PreparedItem) -> str:
+    if item.fixed is not None:
+        when = _when(prepared, item.fixed[0])
+        return f"every technician with {_skills(item)} is busy or keeping the reserve at {when}"
+    until = "the end of the horizon"
+    if item.due is not None and item.due < prepared.horizon_end:
+        until = f"{_when(prepared, item.due)} (due) or later"
+    return (
+        f"capacity taken by higher-priority work: technicians with {_skills(item)} are fully "
+        f"booked between {_when(prepared, item.earliest)} and {until}"
+    )

@@ -1,0 +1,81 @@
+"""A schedule in minutes, as both engines produce it, and the technicians' busy calendars."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from models.prepare import Interval, Prepared, PreparedItem
+
+
+@dataclass
+class Schedule:
+    """Which technician does each placed item, and when its parts start (minutes)."""
+
+    placed: dict[int, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
+    """Item index -> (technician index, start of each part)."""
+    reserve: list[tuple[int, int, int, str]] = field(default_factory=list)
+    """(technician index, start, end, reason) of each block kept free for incidents."""
+
+    def part_intervals(self, item: PreparedItem) -> list[Interval]:
+        _, starts = self.placed[item.index]
+        return [(s, s + length) for s, length in zip(starts, item.parts, strict=True)]
+
+    def end(self, item: PreparedItem) -> int:
+        """End of the item's last part."""
+        _, starts = self.placed[item.index]
+        return starts[-1] + item.parts[-1]
+
+
+class BusyCalendar:
+    """One technician's busy intervals, sorted and disjoint, with fast earliest-fit search."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def is_free(self, start: int, end: int) -> bool:
+        k = bisect.bisect_right(self.ends, start)
+        return k == len(self.starts) or self.starts[k] >= end
+
+    def add(self, start: int, end: int) -> None:
+        k = bisect.bisect_left(self.starts, start)
+        self.starts.insert(k, start)
+        self.ends.insert(k, end)
+
+    def remove(self, start: int, end: int) -> None:
+        k = bisect.bisect_left(self.starts, start)
+        del self.starts[k], self.ends[k]
+
+    def earliest(self, allowed: list[Interval], length: int, not_before: int) -> int | None:
+        """Earliest start >= ``not_before`` of a free stretch of ``length`` inside ``allowed``."""
+        k = max(0, bisect.bisect_right(allowed, (not_before, not_before)) - 1)
+        for lo, hi in allowed[k:]:
+            start = max(lo, not_before)
+            while start + length <= hi:
+                j = bisect.bisect_right(self.ends, start)
+                if j == len(self.starts) or self.starts[j] >= start + length:
+                    return start
+                start = self.ends[j]
+        return None
+
+    def latest(self, allowed: tuple[Interval, ...], length: int) -> int | None:
+        """Latest start of a free stretch of ``length`` inside ``allowed``."""
+        for lo, hi in reversed(allowed):
+            end = hi
+            while end - length >= lo:
+                j = bisect.bisect_left(self.starts, end) - 1
+                if j < 0 or self.ends[j] <= end - length:
+                    return end - length
+                end = self.starts[j]
+        return None
+
+
+def day_load(prepared: Prepared, busy: dict[int, int], start: int, end: int) -> dict[int, int]:
+    """Minutes of [start, end) per day index, added to a copy of ``busy``."""
+    load = dict(busy)
+    for day in prepared.days:
+        overlap = min(end, day.end) - max(start, day.start)
+        if overlap > 0:
+            load[day.index] = load.get(day.index, 0) + overlap
+    return load

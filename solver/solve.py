@@ -1,0 +1,210 @@
+"""The one entry point of the engines: ``solve(scenario, params) -> PlanResult``.
+
+CP-SAT starts from the greedy plan as a complete hint; when it finds nothing in time, the
+greedy plan is the result. Either way the plan's objective is the checker's recomputation,
+so plans of both methods compare. Infeasibility and time-outs are statuses, never errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ortools.sat.python import cp_model
+
+from models.check import Violation, evaluate
+from models.plan import Assignment, Plan, Reserve, Unscheduled
+from models.prepare import Prepared, prepare
+from models.scenario import Scenario
+from solver.builder import add_hint, build, read_schedule
+from solver.greedy import greedy
+from solver.penalties import SCALE
+from solver.reasons import unscheduled_reason
+from solver.schedule import Schedule
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, float, float], None]
+"""Called with (elapsed seconds, objective, bound) at each improving plan."""
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    time_limit: float = 10.0
+    seed: int = 0
+    method: Literal["cpsat", "greedy"] = "cpsat"
+    workers: int = 0
+    """0: as many as cores (at most 8); never more than cores."""
+    log_search: bool = False
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    status: str
+    plan: Plan
+    objective: float
+    best_bound: float | None
+    runtime: float
+    terms: dict[str, float]
+    solver_objective: float | None
+    """CP-SAT's own objective value (points), to compare with the recomputed one."""
+    violations: list[Violation] = field(default_factory=list)
+    first_plan_seconds: float | None = None
+
+    @property
+    def gap(self) -> float | None:
+        return self.plan.gap
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):
+    def __init__(self, report: Progress | None) -> None:
+        super().__init__()
+        self.report = report
+        self.first: float | None = None
+
+    def on_solution_callback(self) -> None:
+        if self.first is None:
+            self.first = self.wall_time
+        if self.report is not None:
+            self.report(
+                self.wall_time, self.objective_value / SCALE, self.best_objective_bound / SCALE
+            )
+
+
+def solve(
+    scenario: Scenario | Prepared,
+    params: SolveParams | None = None,
+    progress: Progress | None = None,
+) -> PlanResult:
+    """Plan all plannable work of a scenario."""
+    params = params or SolveParams()
+    started = time.perf_counter()
+    prepared = scenario if isinstance(scenario, Prepared) else prepare(scenario)
+    baseline = greedy(prepared)
+    if params.method == "greedy":
+        seconds = time.perf_counter() - started
+        return finish(
+            prepared,
+            baseline,
+            status="feasible",
+            method="greedy",
+            seconds=seconds,
+            bound=None,
+            solver_objective=None,
+            first=seconds,
+        )
+
+    planning = build(prepared)
+    add_hint(planning, baseline)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(
+        0.1, params.time_limit - (time.perf_counter() - started)
+    )
+    solver.parameters.num_workers = params.workers or min(8, os.cpu_count() or 1)
+    solver.parameters.random_seed = params.seed
+    solver.parameters.cp_model_probing_level = 0  # default probing spends the budget in presolve
+    solver.parameters.log_search_progress = params.log_search
+    callback = _Progress(progress)
+    code = solver.solve(planning.model, callback)
+    seconds = time.perf_counter() - started
+    bound = solver.best_objective_bound / SCALE
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        status = "optimal" if code == cp_model.OPTIMAL else "feasible"
+        return finish(
+            prepared,
+            read_schedule(planning, solver),
+            status=status,
+            method="cpsat",
+            seconds=seconds,
+            bound=bound,
+            solver_objective=solver.objective_value / SCALE,
+            first=None if callback.first is None else callback.first,
+        )
+    log.warning("CP-SAT ended with %s; falling back to the greedy plan", solver.status_name(code))
+    return finish(
+        prepared,
+        baseline,
+        status="feasible",
+        method="greedy (CP-SAT found no plan in time)",
+        seconds=seconds,
+        bound=bound if code != cp_model.UNKNOWN else None,
+        solver_objective=None,
+        first=None,
+    )
+
+
+def finish(
+    prepared: Prepared,
+    schedule: Schedule,
+    *,
+    status: str,
+    method: str,
+    seconds: float,
+    bound: float | None,
+    solver_objective: float | None,
+    first: float | None,
+) -> PlanResult:
+    """Turn a schedule into a checked plan with the recomputed objective and KPIs."""
+    draft = to_plan(prepared, schedule, status=status, method=method, seconds=seconds)
+    evaluation = evaluate(prepared, draft)
+    plan = draft.model_copy(
+        update={
+            "objective": round(evaluation.objective, 6),
+            "best_bound": None if bound is None else round(min(bound, evaluation.objective), 6),
+            "objective_terms": {k: round(x, 6) for k, x in evaluation.terms.items()},
+            "kpis": evaluation.kpis,
+        }
+    )
+    return PlanResult(
+        status=status,
+        plan=plan,
+        objective=evaluation.objective,
+        best_bound=plan.best_bound,
+        runtime=seconds,
+        terms=evaluation.terms,
+        solver_objective=solver_objective,
+        violations=evaluation.violations,
+        first_plan_seconds=first,
+    )
+
+
+def to_plan(
+    prepared: Prepared, schedule: Schedule, *, status: str, method: str, seconds: float
+) -> Plan:
+    """The plan JSON model of a schedule, with a reason for every unscheduled item."""
+    at, techs = prepared.moment, prepared.technicians
+    assignments = [
+        Assignment(
+            item=item.id,
+            part=k + 1,
+            kind=item.kind,
+            technician=techs[schedule.placed[item.index][0]].id,
+            start=at(start),
+            end=at(end),
+        )
+        for item in prepared.items
+        if item.index in schedule.placed
+        for k, (start, end) in enumerate(schedule.part_intervals(item))
+    ]
+    reserve = [
+        Reserve(technician=techs[t].id, start=at(s), end=at(e), reason=reason)
+        for t, s, e, reason in sorted(schedule.reserve, key=lambda r: (r[1], r[0]))
+    ]
+    unscheduled = [
+        Unscheduled(item=item.id, reason=unscheduled_reason(prepared, schedule, item))
+        for item in prepared.items
+        if item.index not in schedule.placed
+    ]
+    return Plan(
+        scenario=prepared.scenario.name,
+        status=status,
+        method=method,
+        solve_seconds=round(seconds, 3),
+        assignments=sorted(assignments, key=lambda a: (a.start, a.technician)),
+        reserve=reserve,
+        unscheduled=unscheduled,
+    )

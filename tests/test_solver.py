@@ -1,0 +1,74 @@
+"""The planner: every plan passes the checker, and CP-SAT's objective is the recomputed one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from models.io import load_scenario
+from models.prepare import prepare
+from solver.solve import SolveParams, solve
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+TINY = sorted((SCENARIOS / "tiny").glob("*.yaml"))
+
+
+def _unscheduled_priorities(prepared, plan) -> dict[int, int]:
+    found: dict[int, int] = {}
+    for entry in plan.unscheduled:
+        item = prepared.items[prepared.item_index[entry.item]]
+        found[item.priority] = found.get(item.priority, 0) + 1
+    return found
+
+
+@pytest.mark.parametrize("path", TINY, ids=lambda p: p.stem)
+@pytest.mark.parametrize("method", ["greedy", "cpsat"])
+def test_tiny_scenarios_give_checked_plans(path: Path, method: str) -> None:
+    prepared = prepare(load_scenario(path))
+    result = solve(prepared, SolveParams(time_limit=5, method=method, workers=2))
+    assert result.violations == []
+    assert result.status in ("optimal", "feasible")
+    assert {a.item for a in result.plan.assignments}.isdisjoint(
+        u.item for u in result.plan.unscheduled
+    )
+    if method == "cpsat" and result.solver_objective is not None:
+        assert result.solver_objective == pytest.approx(result.objective, abs=1e-6)
+
+
+@pytest.mark.parametrize("path", TINY, ids=lambda p: p.stem)
+def test_cpsat_is_never_worse_than_greedy(path: Path) -> None:
+    prepared = prepare(load_scenario(path))
+    greedy = solve(prepared, SolveParams(method="greedy"))
+    cpsat = solve(prepared, SolveParams(time_limit=5, workers=2))
+    assert cpsat.objective <= greedy.objective + 1e-6
+    assert cpsat.best_bound is not None
+    assert cpsat.best_bound <= cpsat.objective + 1e-6
+
+
+def test_demo_solves_to_a_checked_plan() -> None:
+    prepared = prepare(load_scenario(SCENARIOS / "demo.yaml"))
+    result = solve(prepared, SolveParams(time_limit=10, workers=2))
+    assert result.violations == []
+    assert result.solver_objective == pytest.approx(result.objective, abs=1e-6)
+    assert result.objective <= solve(prepared, SolveParams(method="greedy")).objective + 1e-6
+
+
+def test_overload_leaves_lower_priority_work_out() -> None:
+    prepared = prepare(load_scenario(SCENARIOS / "tiny" / "overload.yaml"))
+    result = solve(prepared, SolveParams(time_limit=5, workers=2))
+    left_out = _unscheduled_priorities(prepared, result.plan)
+    assert left_out, "the overload scenario must leave work out"
+    assert left_out.get(1, 0) == 0
+    assert max(left_out) >= 4
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [("no_skill", "no technician has skill"), ("no_window", "has no maintenance window")],
+)
+def test_unscheduled_items_carry_a_reason(name: str, words: str) -> None:
+    prepared = prepare(load_scenario(SCENARIOS / "tiny" / f"{name}.yaml"))
+    result = solve(prepared, SolveParams(time_limit=5, workers=2))
+    reasons = [entry.reason for entry in result.plan.unscheduled]
+    assert any(words in reason for reason in reasons), reasons
