@@ -7,7 +7,10 @@ from solver.schedule import Schedule
 
 
 def _when(prepared: Prepared, minute: int) -> str:
-    return prepared.moment(minute).strftime("%a %Y-%m-%d %H:%M")
+    moment = prepared.moment(minute)
+    if moment.hour == moment.minute == 0:  # a due date: the end of the day before
+        return "end of " + prepared.moment(minute - 1).strftime("%a %Y-%m-%d")
+    return moment.strftime("%a %Y-%m-%d %H:%M")
 
 
 def _skills(item: PreparedItem) -> str:
@@ -16,7 +19,8 @@ def _skills(item: PreparedItem) -> str:
 
 def unscheduled_reason(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str:
     """The first reason that explains why ``item`` could not be placed."""
-    for explain in (_no_skill, _predecessor, _no_window, _never_available, _too_long):
+    explanations = (_no_skill, _predecessor, _no_window, _never_available, _too_long, _too_late)
+    for explain in explanations:
         reason = explain(prepared, schedule, item)
         if reason:
             return reason
@@ -79,6 +83,21 @@ def _too_long(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str
         f"a part of {max(item.parts) / 60:g} h is longer than any free stretch "
         f"({longest / 60:g} h) of a technician with {_skills(item)}"
     )
+
+
+def _too_late(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str | None:
+    """Predecessors end so late that no skilled technician has the effort's time left."""
+    if not item.after:
+        return None
+    ready = max(schedule.end(prepared.items[b]) for b in item.after)
+    room = max(
+        sum(min(e, prepared.horizon_end) - max(s, ready) for s, e in allowed if e > ready)
+        for allowed in (prepared.allowed(item, prepared.technicians[t]) for t in item.eligible)
+    )
+    if room >= item.effort:
+        return None
+    return (f"its predecessors end {_when(prepared, ready)}, too late for {item.effort / 60:g} h "
+            "of work before the end of the horizon")
 
 
 def _capacity(prepared: Prepared, item: PreparedItem) -> str:

@@ -20,6 +20,7 @@ from models.check import Violation, evaluate
 from models.plan import Assignment, Plan, Reserve, Unscheduled
 from models.prepare import Prepared, prepare
 from models.scenario import Scenario
+from solver.bound import lower_bound
 from solver.builder import add_hint, build, read_schedule
 from solver.greedy import greedy
 from solver.penalties import SCALE
@@ -93,7 +94,7 @@ def solve(
             status="feasible",
             method="greedy",
             seconds=seconds,
-            bound=None,
+            bound=lower_bound(prepared),
             solver_objective=None,
             first=seconds,
         )
@@ -111,8 +112,9 @@ def solve(
     callback = _Progress(progress)
     code = solver.solve(planning.model, callback)
     seconds = time.perf_counter() - started
-    bound = solver.best_objective_bound / SCALE
+    bound = lower_bound(prepared, set(planning.variables.techs))
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        bound = max(bound, solver.best_objective_bound / SCALE)
         status = "optimal" if code == cp_model.OPTIMAL else "feasible"
         return finish(
             prepared,
@@ -131,7 +133,7 @@ def solve(
         status="feasible",
         method="greedy (CP-SAT found no plan in time)",
         seconds=seconds,
-        bound=bound if code != cp_model.UNKNOWN else None,
+        bound=bound,
         solver_objective=None,
         first=None,
     )

@@ -13,7 +13,7 @@ from rich.table import Table
 from models.prepare import Prepared
 from solver.solve import PlanResult, SolveParams, solve
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def solve_with_progress(prepared: Prepared, args: argparse.Namespace) -> PlanResult:
