@@ -1,18 +1,25 @@
 """A lower bound of our own: CP-SAT's LP bound of this objective is near 0 and says nothing.
 
-Capacity relaxation: for a group S of technicians, the items only S can do need their effort
-inside S's capacity (available minutes, less the fixed percent reserve, plus after-hours
-window time). Work beyond it must stay unscheduled, and the cheapest way to drop it is
-fractional, lowest priority first. Items nobody can do are always unscheduled. Lateness and
-balance are bounded by 0. The bound is the best over the groups (by skill, by eligible set,
-everyone); groups overlap, so their bounds are not added.
+Two relaxations of the unscheduled term (lateness and balance are bounded by 0):
+
+1. Earliest finish: each item's earliest start is its own ``earliest`` or its predecessors'
+   earliest finish, where a technician works at most ``(100 - percent) %`` of each of its free
+   stretches (the reserve) and parts need not be contiguous. An item that cannot finish by the
+   horizon's end this way, and all items after it, are certainly unscheduled.
+2. Energy: for a group S of technicians and a day T, the items only S can do and that cannot
+   start before T need their effort inside S's capacity from T on. Work beyond it stays
+   unscheduled, and the cheapest way to drop it is fractional, lowest priority first.
+
+The bound is the certain cost plus the best energy bound over the groups (by skill, by
+eligible set, everyone) and days; groups overlap, so their bounds are not added.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
-from models.prepare import Prepared, PreparedItem, merge, subtract
+from models.prepare import Interval, Prepared, PreparedItem
 from solver.buffer import buffer_level, percent_blocks
 
 
@@ -24,55 +31,144 @@ def lower_bound(prepared: Prepared, schedulable: set[int] | None = None) -> floa
     """
     if schedulable is None:
         schedulable = {item.index for item in prepared.items if item.eligible}
+    share = _work_share(prepared)
+    starts = _earliest_starts(prepared, schedulable, share)
     rate = prepared.scenario.weights.unscheduled / 60
     certain = sum(
-        rate * item.weight * item.effort for item in prepared.items if item.index not in schedulable
+        rate * item.weight * item.effort for item in prepared.items if item.index not in starts
     )
-    capacity = _capacities(prepared)
+    after = _capacity_after(prepared)
     best = 0.0
-    for group in _groups(prepared, schedulable):
-        demand = [
-            prepared.items[i] for i in schedulable if set(prepared.items[i].eligible) <= group
-        ]
-        best = max(best, _drop_cost(demand, sum(capacity[t] for t in group), rate))
+    for group in _groups(prepared, starts):
+        demand = [prepared.items[i] for i in starts if set(prepared.items[i].eligible) <= group]
+        best = max(best, _energy_bound(prepared, demand, starts, group, after, rate))
     return certain + best
 
 
-def _capacities(prepared: Prepared) -> dict[int, int]:
-    """Minutes each technician could work at most: hours less reserve, plus after-hours windows."""
-    reserve: dict[int, int] = defaultdict(int)
+def _work_share(prepared: Prepared) -> float:
+    """Share of a free stretch a technician may plan: all of it but the percent reserve."""
+    policy, level = buffer_level(prepared)
+    return 1 - level / 100 if policy == "percent" else 1.0
+
+
+def _finish(allowed: list[Interval], ready: int, effort: int, share: float) -> float:
+    """When ``effort`` minutes are done from ``ready`` on, working ``share`` of each stretch."""
+    remaining = effort / share
+    for lo, hi in allowed:
+        lo = max(lo, ready)
+        if hi <= lo:
+            continue
+        if hi - lo >= remaining:
+            return lo + remaining
+        remaining -= hi - lo
+    return math.inf
+
+
+def _earliest_starts(prepared: Prepared, schedulable: set[int], share: float) -> dict[int, float]:
+    """Earliest start of every item that can finish by the horizon's end (relaxed)."""
+    starts: dict[int, float] = {}
+    finish: dict[int, float] = {}
+    for item in _topological(prepared):
+        if item.index not in schedulable or any(b not in finish for b in item.after):
+            continue
+        ready = max([item.earliest] + [finish[b] for b in item.after])
+        if item.fixed is not None:
+            done = item.fixed[1] if item.fixed[0] >= ready else math.inf
+        else:
+            done = min(
+                (
+                    _finish(
+                        prepared.allowed(item, prepared.technicians[t]),
+                        math.ceil(ready),
+                        item.effort,
+                        share,
+                    )
+                    for t in item.eligible
+                ),
+                default=math.inf,
+            )
+        if done <= prepared.horizon_end:
+            starts[item.index], finish[item.index] = ready, done
+    return starts
+
+
+def _topological(prepared: Prepared) -> list[PreparedItem]:
+    ordered: list[PreparedItem] = []
+    seen: set[int] = set()
+
+    def visit(item: PreparedItem) -> None:
+        if item.index not in seen:
+            seen.add(item.index)
+            for before in item.after:
+                visit(prepared.items[before])
+            ordered.append(item)
+
+    for item in prepared.items:
+        visit(item)
+    return ordered
+
+
+def _capacity_after(prepared: Prepared) -> dict[int, list[float]]:
+    """Technician -> minutes it could work from the start of day d to the horizon's end.
+
+    Working hours less the percent reserve blocks, plus the whole of all customers' windows
+    outside them for an after-hours technician (an over-estimate, so the bound stays valid).
+    """
+    windows = sorted({w for ws in prepared.windows.values() for w in ws})
+    reserve: dict[tuple[int, int], int] = defaultdict(int)
     policy, level = buffer_level(prepared)
     if policy == "percent":
         for block in percent_blocks(prepared, level):
-            reserve[block.tech] += block.length
-    windows = merge([w for ws in prepared.windows.values() for w in ws])
+            reserve[block.tech, block.day] += block.length
     found = {}
     for tech in prepared.technicians:
-        extra = 0
+        per_day = [0.0] * (len(prepared.days) + 1)
+        for lo, hi in tech.available:
+            per_day[prepared.day_of(lo).index] += hi - lo
+        for day in prepared.days:
+            per_day[day.index] -= reserve[tech.index, day.index]
         if tech.after_hours:
-            blocked = [iv for iv, _ in tech.absences] + prepared.holiday_intervals
-            extra = sum(e - s for s, e in subtract(subtract(windows, tech.available), blocked))
-        found[tech.index] = prepared.capacity(tech) - reserve[tech.index] + extra
+            for lo, hi in windows:
+                per_day[prepared.day_of(lo).index] += hi - lo
+        for d in range(len(prepared.days) - 1, -1, -1):
+            per_day[d] += per_day[d + 1]
+        found[tech.index] = per_day
     return found
 
 
-def _groups(prepared: Prepared, schedulable: set[int]) -> list[frozenset[int]]:
+def _groups(prepared: Prepared, starts: dict[int, float]) -> list[frozenset[int]]:
     """Technician groups to relax over: per skill, per eligible set, and the whole team."""
     groups = {frozenset(t.index for t in prepared.technicians)}
     for skill in {s for t in prepared.technicians for s in t.skills}:
         groups.add(frozenset(t.index for t in prepared.technicians if skill in t.skills))
-    groups |= {frozenset(prepared.items[i].eligible) for i in schedulable}
+    groups |= {frozenset(prepared.items[i].eligible) for i in starts}
     return [g for g in groups if g]
 
 
-def _drop_cost(demand: list[PreparedItem], capacity: int, rate: float) -> float:
-    """Least cost of leaving out enough effort (fractionally) to fit ``capacity``."""
-    excess = sum(item.effort for item in demand) - capacity
-    cost = 0.0
-    for item in sorted(demand, key=lambda i: i.weight):
-        if excess <= 0:
-            break
-        dropped = min(excess, item.effort)
-        cost += rate * item.weight * dropped
-        excess -= dropped
-    return cost
+def _energy_bound(
+    prepared: Prepared,
+    demand: list[PreparedItem],
+    starts: dict[int, float],
+    group: frozenset[int],
+    after: dict[int, list[float]],
+    rate: float,
+) -> float:
+    """Best, over days T, of the least cost of dropping the effort that cannot fit after T."""
+    by_day: dict[int, list[PreparedItem]] = defaultdict(list)
+    for item in demand:
+        by_day[prepared.day_of(math.floor(starts[item.index])).index].append(item)
+    effort_by_weight: dict[int, float] = defaultdict(float)
+    best = 0.0
+    for day in range(len(prepared.days) - 1, -1, -1):
+        for item in by_day.get(day, []):
+            effort_by_weight[item.weight] += item.effort
+        excess = sum(effort_by_weight.values()) - sum(after[t][day] for t in group)
+        cost = 0.0
+        for weight in sorted(effort_by_weight):
+            if excess <= 0:
+                break
+            dropped = min(excess, effort_by_weight[weight])
+            cost += rate * weight * dropped
+            excess -= dropped
+        best = max(best, cost)
+    return best

@@ -96,8 +96,10 @@ def _too_late(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str
     )
     if room >= item.effort:
         return None
-    return (f"its predecessors end {_when(prepared, ready)}, too late for {item.effort / 60:g} h "
-            "of work before the end of the horizon")
+    return (
+        f"its predecessors end {_when(prepared, ready)}, too late for {item.effort / 60:g} h "
+        "of work before the end of the horizon"
+    )
 
 
 def _capacity(prepared: Prepared, item: PreparedItem) -> str:

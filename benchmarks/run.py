@@ -1,0 +1,145 @@
+"""Planner benchmark: generated S / M / L scenarios, greedy vs. CP-SAT, measured figures only.
+
+Protocol: each size is generated with a fixed seed and solved in its own process (so peak
+memory is that size's). Greedy first (it is also CP-SAT's hint), then one CP-SAT run whose
+incumbent objective is read at the checkpoints; the final plan goes through the checker.
+Gap = (objective - lower bound) / objective with the larger of CP-SAT's bound and ours.
+
+    python benchmarks/run.py [--sizes S,M,L] [--time-limit 60] [--out benchmarks/RESULTS.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SIZES = {  # name: (technicians, weeks, seed)
+    "S": (10, 2, 1),
+    "M": (50, 4, 1),
+    "L": (200, 8, 1),
+}
+CHECKPOINTS = (10, 30, 60)
+
+
+def run_size(name: str, time_limit: float, queue: multiprocessing.Queue) -> None:
+    """Generate, solve and check one size; put a dict of measured figures on ``queue``."""
+    from models.io import load_scenario
+    from models.prepare import prepare
+    from scenarios.generate import write_generated
+    from solver.solve import SolveParams, solve
+
+    technicians, weeks, seed = SIZES[name]
+    path = Path(tempfile.mkdtemp()) / f"{name}.yaml"
+    write_generated(path, technicians=technicians, weeks=weeks, seed=seed)
+    started = time.perf_counter()
+    prepared = prepare(load_scenario(path))
+    prepare_seconds = time.perf_counter() - started
+    greedy = solve(prepared, SolveParams(method="greedy"))
+    trace: list[tuple[float, float]] = []
+    cpsat = solve(
+        prepared,
+        SolveParams(time_limit=time_limit),
+        progress=lambda elapsed, objective, bound: trace.append((elapsed, objective)),
+    )
+    at = {
+        f"objective_at_{c}s": min((o for t, o in trace if t <= c), default=None)
+        for c in CHECKPOINTS
+        if c <= time_limit
+    }
+    queue.put(
+        {
+            "size": name,
+            "technicians": technicians,
+            "weeks": weeks,
+            "items": len(prepared.items),
+            "prepare_s": round(prepare_seconds, 2),
+            "greedy_s": round(greedy.runtime, 2),
+            "greedy_objective": round(greedy.objective, 1),
+            "greedy_violations": len(greedy.violations),
+            "cpsat_status": cpsat.status,
+            "cpsat_method": cpsat.plan.method,
+            "first_cpsat_solution_s": cpsat.first_plan_seconds,
+            **at,
+            "final_objective": round(cpsat.objective, 1),
+            "lower_bound": None if cpsat.best_bound is None else round(cpsat.best_bound, 1),
+            "gap": None if cpsat.gap is None else round(cpsat.gap, 4),
+            "vs_greedy": round(cpsat.objective / greedy.objective, 4) if greedy.objective else None,
+            "solve_s": round(cpsat.runtime, 1),
+            "unscheduled_items": cpsat.plan.kpis["unscheduled_items"],
+            "checker_violations": len(cpsat.violations),
+            "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
+    )
+
+
+def measure(name: str, time_limit: float) -> dict:
+    queue: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()
+    process = multiprocessing.get_context("spawn").Process(
+        target=run_size, args=(name, time_limit, queue)
+    )
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        return {"size": name, "error": f"exit code {process.exitcode}"}
+    return queue.get()
+
+
+def machine() -> str:
+    from ortools import __version__ as ortools_version
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB; Python {platform.python_version()}, "
+        f"OR-Tools {ortools_version}"
+    )
+
+
+def table(rows: list[dict]) -> str:
+    columns = [key for key in rows[0] if all(key in row for row in rows)] if rows else []
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="S,M,L")
+    parser.add_argument("--time-limit", type=float, default=60)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/RESULTS.md"))
+    args = parser.parse_args()
+    rows = []
+    for name in args.sizes.split(","):
+        row = measure(name.strip(), args.time_limit)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    report = (
+        f"# Planner benchmark\n\nMeasured {time.strftime('%Y-%m-%d')} on {machine()}.\n"
+        f"Command: `python benchmarks/run.py --sizes {args.sizes} --time-limit {args.time_limit:g}`\n\n"
+        f"{table(rows)}\n"
+    )
+    from models.io import write_atomic
+
+    write_atomic(args.out, report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.exit(main())
