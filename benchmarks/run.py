@@ -128,10 +128,10 @@ def main() -> int:
         row = measure(name.strip(), args.time_limit)
         print(json.dumps(row), flush=True)
         rows.append(row)
+    command = f"python benchmarks/run.py --sizes {args.sizes} --time-limit {args.time_limit:g}"
     report = (
         f"# Planner benchmark\n\nMeasured {time.strftime('%Y-%m-%d')} on {machine()}.\n"
-        f"Command: `python benchmarks/run.py --sizes {args.sizes} --time-limit {args.time_limit:g}`\n\n"
-        f"{table(rows)}\n"
+        f"Command: `{command}`\n\n{table(rows)}\n"
     )
     from models.io import write_atomic
 
