@@ -22,7 +22,7 @@ from models.units import Duration
 
 Interval = tuple[int, int]
 KINDS = ("project", "recurring", "maintenance", "service_request")
-MAX_PART_MINUTES = 240
+MAX_PART_MINUTES = 120
 """Longer work is split into equal parts of at most 4 h, by one technician, in order."""
 
 
@@ -79,6 +79,10 @@ class PreparedItem:
     after: tuple[int, ...] = ()
     eligible: tuple[int, ...] = ()
     """Technicians with every needed skill (only the named one, if fixed)."""
+    deadline: int | None = None
+    """Hard latest end; only set inside the engines (a successor that stays where it is)."""
+    required: bool = False
+    """Must be scheduled; only set inside the engines (its successor is scheduled)."""
 
     @property
     def weight(self) -> int:
@@ -134,6 +138,15 @@ class Prepared:
         return {item.id: item.index for item in self.items}
 
     @cached_property
+    def successors(self) -> dict[int, tuple[int, ...]]:
+        """Item -> the items that name it in ``after``."""
+        found: dict[int, list[int]] = {}
+        for item in self.items:
+            for before in item.after:
+                found.setdefault(before, []).append(item.index)
+        return {k: tuple(v) for k, v in found.items()}
+
+    @cached_property
     def technician_index(self) -> dict[str, int]:
         return {tech.id: tech.index for tech in self.technicians}
 
@@ -149,7 +162,7 @@ class Prepared:
         if item.fixed is not None:
             inside = any(s <= item.fixed[0] and item.fixed[1] <= e for s, e in tech.available)
             return [item.fixed] if inside else []
-        span = [(item.earliest, self.horizon_end)]
+        span = [(item.earliest, self.horizon_end if item.deadline is None else item.deadline)]
         if item.windows is None:
             return intersect(tech.available, span)
         reachable = tech.available

@@ -35,7 +35,9 @@ class DutyDay:
     day: int
     count: int
     spans: dict[int, Interval]
-    """Technician -> first to last available minute of that day."""
+    """Technician -> first to last available minute of that day (the reserve entry)."""
+    whole: Interval
+    """The whole day: a technician on duty takes no planned work in it, after hours neither."""
 
 
 def _share(prepared: Prepared, minutes: int, percent: float) -> int:
@@ -85,7 +87,7 @@ def duty_days(prepared: Prepared, duty: int) -> list[DutyDay]:
                 spans[tech.index] = (segments[0][0], segments[-1][1])
         count = min(duty, len(spans))
         if count:
-            found.append(DutyDay(day.index, count, spans))
+            found.append(DutyDay(day.index, count, spans, (day.start, day.end)))
     return found
 
 

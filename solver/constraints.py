@@ -13,6 +13,7 @@ from solver.variables import Variables, as_domain
 def add_constraints(v: Variables) -> None:
     """The table of contents of the model's hard rules."""
     add_one_technician(v)
+    add_required(v)
     add_part_order(v)
     add_precedence(v)
     add_no_overlap(v)
@@ -24,6 +25,13 @@ def add_one_technician(v: Variables) -> None:
     """sum_t assign[i,t] = scheduled[i]: an item is done whole, by one technician."""
     for item, techs in v.techs.items():
         v.model.add(sum(v.assign[item, t] for t in techs) == v.scheduled[item])
+
+
+def add_required(v: Variables) -> None:
+    """scheduled[i] = 1 for items that must stay planned (their successor stays planned)."""
+    for item in v.prepared.items:
+        if item.required and item.index in v.scheduled:
+            v.model.add(v.scheduled[item.index] == 1)
 
 
 def add_part_order(v: Variables) -> None:

@@ -111,7 +111,7 @@ def _place_duty(state: GreedyState, duty: int) -> None:
         for tech in chosen[: day.count]:
             start, end = day.spans[tech]
             served[tech] += 1
-            state.occupy(tech, start, end, work=False)
+            state.occupy(tech, *day.whole, work=False)
             state.schedule.reserve.append((tech, start, end, DUTY_REASON))
 
 
@@ -228,3 +228,40 @@ def _parts_within_cap(
     for start, length in zip(starts, parts, strict=True):
         extra.update(state.day_minutes(start, start + length))
     return all(state.worked[tech][day] + minutes <= cap for day, minutes in extra.items())
+
+
+def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:
+    """Put unscheduled items into the gaps of a finished schedule, where that pays.
+
+    A search stopped by its time limit can leave an item out that a free technician could
+    still take; each such item is placed as the greedy would, and kept if the objective drops.
+    """
+    from solver.objective import schedule_objective  # objective imports schedule, not greedy
+
+    state = GreedyState(prepared)
+    state.schedule = Schedule(placed=dict(schedule.placed), reserve=list(schedule.reserve))
+    for index, (tech, _) in schedule.placed.items():
+        for start, end in schedule.part_intervals(prepared.items[index]):
+            state.occupy(tech, start, end, work=True)
+    for tech, start, end, reason in schedule.reserve:
+        if reason == DUTY_REASON:  # duty keeps the whole day free of planned work
+            day = prepared.day_of(start)
+            start, end = day.start, day.end
+        state.occupy(tech, start, end, work=False)
+    value = schedule_objective(prepared, state.schedule)
+    for item in _flexible_order(prepared) + [i for i in prepared.items if i.fixed is not None]:
+        if item.index in state.schedule.placed:
+            continue
+        (_place_fixed if item.fixed is not None else _place_flexible)(state, item)
+        if item.index not in state.schedule.placed:
+            continue
+        after = schedule_objective(prepared, state.schedule)
+        if after < value:
+            value = after
+            continue
+        tech, starts = state.schedule.placed.pop(item.index)
+        for start, length in zip(starts, item.parts, strict=True):
+            state.busy[tech].remove(start, start + length)
+            for day, minutes in state.day_minutes(start, start + length).items():
+                state.worked[tech][day] -= minutes
+    return state.schedule

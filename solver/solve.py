@@ -22,7 +22,9 @@ from models.prepare import Prepared, prepare
 from models.scenario import Scenario
 from solver.bound import lower_bound
 from solver.builder import add_hint, build, read_schedule
-from solver.greedy import greedy
+from solver.greedy import greedy, insert_unscheduled
+from solver.lns import improve
+from solver.objective import schedule_objective
 from solver.penalties import SCALE
 from solver.reasons import unscheduled_reason
 from solver.schedule import Schedule
@@ -52,7 +54,7 @@ class PlanResult:
     runtime: float
     terms: dict[str, float]
     solver_objective: float | None
-    """CP-SAT's own objective value (points), to compare with the recomputed one."""
+    """The engine's own objective of its schedule (points), to compare with the checker's."""
     violations: list[Violation] = field(default_factory=list)
     first_plan_seconds: float | None = None
 
@@ -65,15 +67,17 @@ class _Progress(cp_model.CpSolverSolutionCallback):
     def __init__(self, report: Progress | None) -> None:
         super().__init__()
         self.report = report
-        self.first: float | None = None
 
     def on_solution_callback(self) -> None:
-        if self.first is None:
-            self.first = self.wall_time
         if self.report is not None:
             self.report(
                 self.wall_time, self.objective_value / SCALE, self.best_objective_bound / SCALE
             )
+
+
+MONOLITHIC_PAIRS = 4000
+"""Above this many (item, skilled technician) pairs, one model spends its time in presolve
+and the search improves pieces instead (see ``solver.lns``)."""
 
 
 def solve(
@@ -81,50 +85,68 @@ def solve(
     params: SolveParams | None = None,
     progress: Progress | None = None,
 ) -> PlanResult:
-    """Plan all plannable work of a scenario."""
+    """Plan all plannable work of a scenario.
+
+    The greedy plan comes first (it is also the hint and the fallback); then CP-SAT, on the
+    whole model for small scenarios, or piece by piece (LNS) for large ones.
+    """
     params = params or SolveParams()
     started = time.perf_counter()
     prepared = scenario if isinstance(scenario, Prepared) else prepare(scenario)
     baseline = greedy(prepared)
+    first = time.perf_counter() - started
     if params.method == "greedy":
-        seconds = time.perf_counter() - started
         return finish(
             prepared,
             baseline,
             status="feasible",
             method="greedy",
-            seconds=seconds,
+            seconds=first,
             bound=lower_bound(prepared),
-            solver_objective=None,
-            first=seconds,
+            solver_objective=schedule_objective(prepared, baseline),
+            first=first,
         )
+    if sum(len(item.eligible) for item in prepared.items) > MONOLITHIC_PAIRS:
+        return _solve_by_pieces(prepared, baseline, params, progress, started, first)
+    return _solve_whole(prepared, baseline, params, progress, started, first)
 
-    planning = build(prepared)
-    add_hint(planning, baseline)
+
+def _cpsat(params: SolveParams, seconds: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(
-        0.1, params.time_limit - (time.perf_counter() - started)
-    )
+    solver.parameters.max_time_in_seconds = max(0.1, seconds)
     solver.parameters.num_workers = params.workers or min(8, os.cpu_count() or 1)
     solver.parameters.random_seed = params.seed
     solver.parameters.cp_model_probing_level = 0  # default probing spends the budget in presolve
     solver.parameters.log_search_progress = params.log_search
+    return solver
+
+
+def _solve_whole(
+    prepared: Prepared,
+    baseline: Schedule,
+    params: SolveParams,
+    progress: Progress | None,
+    started: float,
+    first: float,
+) -> PlanResult:
+    planning = build(prepared)
+    add_hint(planning, baseline)
+    solver = _cpsat(params, params.time_limit - (time.perf_counter() - started))
     callback = _Progress(progress)
     code = solver.solve(planning.model, callback)
     seconds = time.perf_counter() - started
     bound = lower_bound(prepared, set(planning.variables.techs))
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        bound = max(bound, solver.best_objective_bound / SCALE)
-        status = "optimal" if code == cp_model.OPTIMAL else "feasible"
+        schedule = insert_unscheduled(prepared, read_schedule(planning, solver))
         return finish(
             prepared,
-            read_schedule(planning, solver),
-            status=status,
+            schedule,
+            status="optimal" if code == cp_model.OPTIMAL else "feasible",
             method="cpsat",
             seconds=seconds,
-            bound=bound,
-            solver_objective=solver.objective_value / SCALE,
-            first=None if callback.first is None else callback.first,
+            bound=max(bound, solver.best_objective_bound / SCALE),
+            solver_objective=schedule_objective(prepared, schedule),
+            first=first,
         )
     log.warning("CP-SAT ended with %s; falling back to the greedy plan", solver.status_name(code))
     return finish(
@@ -135,7 +157,44 @@ def solve(
         seconds=seconds,
         bound=bound,
         solver_objective=None,
-        first=None,
+        first=first,
+    )
+
+
+def _solve_by_pieces(
+    prepared: Prepared,
+    baseline: Schedule,
+    params: SolveParams,
+    progress: Progress | None,
+    started: float,
+    first: float,
+) -> PlanResult:
+    bound = lower_bound(prepared)
+
+    def report(objective: float) -> None:
+        if progress is not None:
+            progress(time.perf_counter() - started, objective, bound)
+
+    report(schedule_objective(prepared, baseline))
+    workers = params.workers or min(8, os.cpu_count() or 1)
+    schedule = improve(
+        prepared,
+        baseline,
+        started + params.time_limit,
+        seed=params.seed,
+        workers=workers,
+        report=report,
+    )
+    schedule = insert_unscheduled(prepared, schedule)
+    return finish(
+        prepared,
+        schedule,
+        status="feasible",
+        method="cpsat-lns",
+        seconds=time.perf_counter() - started,
+        bound=bound,
+        solver_objective=schedule_objective(prepared, schedule),
+        first=first,
     )
 
 

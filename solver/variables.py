@@ -172,7 +172,8 @@ def _duty_variables(variables: Variables, days: list[DutyDay]) -> None:
     slot, model = variables.slot, variables.model
     variables.duty_days = days
     for day in days:
-        for t, (lo, hi) in day.spans.items():
+        lo, hi = day.whole
+        for t in day.spans:
             tech = variables.prepared.technicians[t].id
             on = model.new_bool_var(f"duty({tech},day{day.day})")
             variables.duty[t, day.day] = on

@@ -72,3 +72,29 @@ def test_unscheduled_items_carry_a_reason(name: str, words: str) -> None:
     result = solve(prepared, SolveParams(time_limit=5, workers=2))
     reasons = [entry.reason for entry in result.plan.unscheduled]
     assert any(words in reason for reason in reasons), reasons
+
+
+@pytest.mark.parametrize("path", TINY, ids=lambda p: p.stem)
+def test_cpsat_objective_is_the_recomputed_objective(path: Path) -> None:
+    """The model's own objective value equals the checker's for the schedule it returns."""
+    from ortools.sat.python import cp_model
+
+    from models.check import evaluate
+    from solver.builder import add_hint, build, read_schedule
+    from solver.greedy import greedy
+    from solver.penalties import SCALE
+    from solver.solve import to_plan
+
+    prepared = prepare(load_scenario(path))
+    planning = build(prepared)
+    add_hint(planning, greedy(prepared))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 5
+    solver.parameters.num_workers = 2
+    assert solver.solve(planning.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    plan = to_plan(
+        prepared, read_schedule(planning, solver), status="feasible", method="cpsat", seconds=0
+    )
+    evaluation = evaluate(prepared, plan)
+    assert evaluation.violations == []
+    assert solver.objective_value / SCALE == pytest.approx(evaluation.objective, abs=1e-6)

@@ -1,0 +1,221 @@
+"""Large neighbourhood search: CP-SAT on small pieces of a big plan, the rest kept in place.
+
+One CP-SAT model of a whole large scenario spends its budget in presolve (measured: 50
+technicians and 1,000 items, 13 s of presolve on 2 cores, then no improvement in 30 s).
+So each step frees a group of technicians: every item on them, and the unscheduled items
+they could take, is re-planned by CP-SAT on those technicians alone, while every other
+technician's work stays as it is. Predecessors elsewhere bound a freed item's start, and
+successors elsewhere bound its end (and keep it planned). A step is kept when the whole
+plan's objective does not get worse, so the search only ever improves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Callable
+
+from ortools.sat.python import cp_model
+
+from models.prepare import Prepared, PreparedItem, PreparedTechnician, subtract
+from solver.buffer import DUTY_REASON, buffer_level
+from solver.builder import add_hint, build, read_schedule
+from solver.objective import schedule_objective
+from solver.schedule import Schedule
+
+log = logging.getLogger(__name__)
+
+MAX_FREE_ITEMS = 150
+MAX_GROUP = 6
+STEP_SECONDS = 2.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Piece:
+    """A sub-scenario and how its indices map back to the whole one."""
+
+    prepared: Prepared
+    techs: list[int]
+    """Sub technician index -> technician index in the whole scenario."""
+    items: list[int]
+    """Sub item index -> item index in the whole scenario."""
+
+
+def improve(
+    prepared: Prepared,
+    schedule: Schedule,
+    deadline: float,
+    seed: int = 0,
+    workers: int = 2,
+    report: Callable[[float], None] | None = None,
+) -> Schedule:
+    """Improve ``schedule`` by re-planning technician groups until ``deadline`` (perf_counter)."""
+    rng = random.Random(seed)
+    best = schedule_objective(prepared, schedule)
+    steps = kept = 0
+    while time.perf_counter() < deadline - 0.5:
+        group = _choose_group(prepared, schedule, rng)
+        piece = cut(prepared, schedule, group)
+        if not piece.items:
+            continue
+        steps += 1
+        budget = min(STEP_SECONDS, deadline - time.perf_counter())
+        candidate = _solve_piece(prepared, schedule, piece, budget, rng.randrange(1 << 30), workers)
+        if candidate is None:
+            continue
+        value = schedule_objective(prepared, candidate)
+        if value <= best:
+            kept += value < best
+            schedule, best = candidate, value
+            if report is not None:
+                report(best)
+    log.info("LNS: %d steps, %d improving", steps, kept)
+    return schedule
+
+
+def _choose_group(prepared: Prepared, schedule: Schedule, rng: random.Random) -> list[int]:
+    """Technicians of an unscheduled item's skills, or a technician and its closest peers."""
+    waiting = [
+        item for item in prepared.items if item.index not in schedule.placed and item.eligible
+    ]
+    if waiting and rng.random() < 0.5:
+        pool = list(rng.choice(waiting).eligible)
+        return rng.sample(pool, min(MAX_GROUP, len(pool)))
+    seed_tech = rng.choice(prepared.technicians)
+    peers = sorted(
+        (t for t in prepared.technicians if t.index != seed_tech.index),
+        key=lambda t: (-len(t.skills & seed_tech.skills), rng.random()),
+    )
+    return [seed_tech.index] + [t.index for t in peers[: rng.randint(1, MAX_GROUP - 1)]]
+
+
+def cut(prepared: Prepared, schedule: Schedule, group: list[int]) -> Piece:
+    """The sub-scenario of ``group``: its technicians and the items they do or could take."""
+    members = set(group)
+    free = _free_items(prepared, schedule, members)
+    tech_map = {t: k for k, t in enumerate(group)}
+    item_map = {i: k for k, i in enumerate(free)}
+    technicians = [_sub_technician(prepared, schedule, t, k) for t, k in tech_map.items()]
+    items = [_sub_item(prepared, schedule, prepared.items[i], item_map, tech_map) for i in free]
+    scenario = prepared.scenario
+    if buffer_level(prepared)[0] == "duty":  # duty stays where it is: it binds the whole team
+        scenario = scenario.model_copy(update={"buffer": None})
+    sub = dataclasses.replace(prepared, scenario=scenario, technicians=technicians, items=items)
+    return Piece(prepared=sub, techs=group, items=free)
+
+
+def _free_items(prepared: Prepared, schedule: Schedule, members: set[int]) -> list[int]:
+    placed_here = [i for i, (t, _) in schedule.placed.items() if t in members]
+    could_take = sorted(
+        (
+            item.index
+            for item in prepared.items
+            if item.index not in schedule.placed and members.intersection(item.eligible)
+        ),
+        key=lambda i: (prepared.items[i].priority, i),
+    )
+    room = max(0, MAX_FREE_ITEMS - len(placed_here))
+    chosen = set(placed_here) | set(could_take[:room])
+    # an unscheduled item needs its unscheduled predecessors in the piece too
+    changed = True
+    while changed:
+        changed = False
+        for i in list(chosen):
+            for b in prepared.items[i].after:
+                if b not in schedule.placed and b not in chosen:
+                    chosen.discard(i)
+                    changed = True
+    return sorted(chosen)
+
+
+def _sub_technician(prepared: Prepared, schedule: Schedule, t: int, k: int) -> PreparedTechnician:
+    """Technician t as index k; its duty days (kept in place) count as absences."""
+    tech = prepared.technicians[t]
+    days = [
+        prepared.day_of(s)
+        for tt, s, _, reason in schedule.reserve
+        if tt == t and reason == DUTY_REASON
+    ]
+    duty = [((day.start, day.end), DUTY_REASON) for day in days]
+    if not duty:
+        return dataclasses.replace(tech, index=k)
+    return dataclasses.replace(
+        tech,
+        index=k,
+        absences=tech.absences + duty,
+        available=subtract(tech.available, [iv for iv, _ in duty]),
+    )
+
+
+def _sub_item(
+    prepared: Prepared,
+    schedule: Schedule,
+    item: PreparedItem,
+    item_map: dict[int, int],
+    tech_map: dict[int, int],
+) -> PreparedItem:
+    """The item inside the piece: bounds from neighbours that stay, techs of the group only."""
+    outside_before = [b for b in item.after if b not in item_map]
+    earliest = max([item.earliest] + [schedule.end(prepared.items[b]) for b in outside_before])
+    successors = [
+        s
+        for s in prepared.successors.get(item.index, ())
+        if s not in item_map and s in schedule.placed
+    ]
+    deadline = min((schedule.placed[s][1][0] for s in successors), default=None)
+    return dataclasses.replace(
+        item,
+        index=item_map[item.index],
+        earliest=earliest,
+        after=tuple(item_map[b] for b in item.after if b in item_map),
+        eligible=tuple(tech_map[t] for t in item.eligible if t in tech_map),
+        technician=None if item.technician is None else tech_map.get(item.technician),
+        deadline=deadline,
+        required=bool(successors),
+    )
+
+
+def _solve_piece(
+    prepared: Prepared, schedule: Schedule, piece: Piece, budget: float, seed: int, workers: int
+) -> Schedule | None:
+    """CP-SAT on the piece, hinted with the current plan; the whole schedule with its result."""
+    planning = build(piece.prepared)
+    add_hint(planning, _restrict(schedule, piece))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, budget)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    solver.parameters.cp_model_probing_level = 0
+    if solver.solve(planning.model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return _merge(schedule, piece, read_schedule(planning, solver))
+
+
+def _restrict(schedule: Schedule, piece: Piece) -> Schedule:
+    """The current plan of the piece, in the piece's indices."""
+    tech_map = {t: k for k, t in enumerate(piece.techs)}
+    item_map = {i: k for k, i in enumerate(piece.items)}
+    return Schedule(
+        placed={
+            item_map[i]: (tech_map[t], starts)
+            for i, (t, starts) in schedule.placed.items()
+            if i in item_map
+        },
+        reserve=[
+            (tech_map[t], s, e, reason)
+            for t, s, e, reason in schedule.reserve
+            if t in tech_map and reason != DUTY_REASON
+        ],
+    )
+
+
+def _merge(schedule: Schedule, piece: Piece, result: Schedule) -> Schedule:
+    """The whole schedule with the piece's part replaced by ``result``."""
+    members, freed = set(piece.techs), set(piece.items)
+    placed = {i: v for i, v in schedule.placed.items() if i not in freed}
+    placed |= {piece.items[i]: (piece.techs[t], starts) for i, (t, starts) in result.placed.items()}
+    reserve = [r for r in schedule.reserve if r[0] not in members or r[3] == DUTY_REASON]
+    reserve += [(piece.techs[t], s, e, reason) for t, s, e, reason in result.reserve]
+    return Schedule(placed=placed, reserve=reserve)
