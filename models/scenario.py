@@ -8,23 +8,27 @@ each returning messages of the form ``path.to.field: what is wrong``.
 from __future__ import annotations
 
 import difflib
+import itertools
+import re
 from datetime import date, datetime
-from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays as holidays_lib
 from dateutil.rrule import rrulestr
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from models.units import Duration, TimeSpan, parse_duration, parse_span
+from models.units import Duration, TimeSpan, parse_duration, parse_span, shown
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -33,17 +37,15 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 def _duration(value: object) -> Duration:
     if isinstance(value, Duration):
         return value
-    if not isinstance(value, str | int | float):
-        raise ValueError(f"{value!r} is not a duration (use e.g. 45m, 6h, 1h30m, 2d)")
     return parse_duration(value)
 
 
 def _effort(value: object) -> Duration:
     duration = _duration(value)
     if duration.days:
-        raise ValueError(f"effort '{value}' uses days; give hours instead (e.g. 16h)")
+        raise ValueError(f"effort {shown(value)} uses days; give hours instead (e.g. 16h)")
     if duration.seconds <= 0:
-        raise ValueError(f"effort '{value}' must be positive")
+        raise ValueError(f"effort {shown(value)} must be more than zero")
     return duration
 
 
@@ -51,9 +53,41 @@ def _span(may_cross_midnight: bool):
     def parse(value: object) -> TimeSpan:
         if isinstance(value, TimeSpan):
             return value
-        return parse_span(value, may_cross_midnight=may_cross_midnight)  # type: ignore[arg-type]
+        return parse_span(value, may_cross_midnight=may_cross_midnight)
 
     return parse
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+"""Dates outside these years are typing mistakes (and would overflow date arithmetic)."""
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
+_DAY_ONLY = re.compile(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*")
+_When = TypeVar("_When", date, datetime)
+
+
+def _in_years(value: _When) -> _When:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"year {value.year} lies outside {FIRST_YEAR}-{LAST_YEAR}")
+    return value
+
+
+def _day_or_moment(value: object) -> object:
+    """``"2026-03-20"`` is a whole day, not midnight: read it as a date before the union sees it."""
+    if isinstance(value, str) and _DAY_ONLY.fullmatch(value):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{shown(value)} is not a date (use YYYY-MM-DD)") from None
+    return value
+
+
+def _valid_id(value: str) -> str:
+    if not _ID.fullmatch(value):
+        raise ValueError(
+            f"{shown(value)} is not a valid id (use up to 100 letters, digits and _ . : -, "
+            "starting with a letter or digit)"
+        )
+    return value
 
 
 _as_text = PlainSerializer(str, return_type=str)
@@ -62,45 +96,68 @@ EffortField = Annotated[Duration, BeforeValidator(_effort), _as_text]
 HoursSpan = Annotated[TimeSpan, BeforeValidator(_span(False)), _as_text]
 WindowSpan = Annotated[TimeSpan, BeforeValidator(_span(True)), _as_text]
 Priority = Annotated[int, Field(ge=1, le=5, description="1 = highest ... 5 = lowest")]
-Id = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+Id = Annotated[str, AfterValidator(_valid_id)]
+LocalDate = Annotated[date, AfterValidator(_in_years)]
+LocalDateTime = Annotated[datetime, AfterValidator(_in_years)]
+DayOrMoment = Annotated[LocalDateTime | LocalDate, BeforeValidator(_day_or_moment)]
+"""A whole day (``2026-03-20``) or a moment (``2026-03-20T13:00``), naive means local."""
 
 
 class Model(BaseModel):
-    """Base of all scenario models: frozen, and unknown fields are errors."""
+    """Base of all scenario models: frozen, unknown fields are errors, numbers are finite."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Horizon(Model):
-    start: date = Field(description="First planned day (local date).")
+    start: LocalDate = Field(description="First planned day (local date).")
     days: int = Field(ge=1, le=366, description="Number of days planned, at least 1.")
 
 
-class Holidays(Model):
-    country: str | None = Field(None, description="ISO country code for the holidays package, e.g. DE.")
-    subdivision: str | None = Field(None, description="State or region, e.g. BY for Bavaria.")
-    dates: list[date] = Field(default_factory=list, description="Extra non-working days.")
+def _closest(name: str, known: list[str]) -> str | None:
+    """The known name a typo most likely meant: same letters in another case, else similar."""
+    same = [k for k in known if k.casefold() == name.casefold()]
+    close = same or difflib.get_close_matches(name, known, n=1)
+    return close[0] if close else None
 
-    @model_validator(mode="after")
-    def known_country_and_subdivision(self) -> Holidays:
-        if self.country is None:
-            if self.subdivision:
-                raise ValueError("subdivision given without country")
-            return self
+
+class Holidays(Model):
+    country: str | None = Field(
+        None, description="ISO country code for the holidays package, e.g. DE."
+    )
+    subdivision: str | None = Field(None, description="State or region, e.g. BY for Bavaria.")
+    dates: list[LocalDate] = Field(default_factory=list, description="Extra non-working days.")
+
+    @field_validator("country")
+    @classmethod
+    def known_country(cls, country: str | None) -> str | None:
         supported = holidays_lib.list_supported_countries()
-        if self.country not in supported:
-            hint = difflib.get_close_matches(self.country.upper(), supported, n=1)
-            raise ValueError(
-                f"unknown holiday country '{self.country}'"
-                + (f" (did you mean '{hint[0]}'?)" if hint else "")
-            )
-        subdivisions = supported[self.country]
-        if self.subdivision and self.subdivision not in subdivisions:
-            raise ValueError(
-                f"unknown subdivision '{self.subdivision}' of {self.country} "
-                f"(known: {', '.join(subdivisions)})"
-            )
-        return self
+        if country is None or country in supported:
+            return country
+        hint = _closest(country, list(supported))
+        raise ValueError(
+            f"unknown holiday country {shown(country)} "
+            + (f"(did you mean '{hint}'?)" if hint else "(use an ISO code such as DE, AT, CH)")
+        )
+
+    @field_validator("subdivision")
+    @classmethod
+    def known_subdivision(cls, subdivision: str | None, info: ValidationInfo) -> str | None:
+        if subdivision is None or "country" not in info.data:
+            return subdivision  # an unreadable country has its own message
+        country = info.data["country"]
+        if country is None:
+            raise ValueError("a subdivision needs a country (e.g. country: DE, subdivision: BY)")
+        known = list(holidays_lib.list_supported_countries()[country])
+        if subdivision in known:
+            return subdivision
+        if not known:
+            raise ValueError(f"holiday country {country} has no subdivisions; remove this field")
+        hint = _closest(subdivision, known)
+        raise ValueError(
+            f"unknown subdivision {shown(subdivision)} of {country} "
+            + (f"(did you mean '{hint}'?)" if hint else f"(known: {', '.join(known)})")
+        )
 
 
 def _hours_list(value: object) -> object:
@@ -121,14 +178,13 @@ class WeeklyHours(Model):
     sat: DayHours = Field(default_factory=list, description="Saturday's working hours.")
     sun: DayHours = Field(default_factory=list, description="Sunday's working hours.")
 
-    @model_validator(mode="after")
-    def spans_do_not_overlap(self) -> WeeklyHours:
-        for day in WEEKDAYS:
-            spans = sorted(getattr(self, day))
-            for first, second in zip(spans, spans[1:], strict=False):
-                if second.start < first.end:
-                    raise ValueError(f"{day}: spans {first} and {second} overlap")
-        return self
+    @field_validator(*WEEKDAYS)
+    @classmethod
+    def spans_do_not_overlap(cls, spans: list[TimeSpan]) -> list[TimeSpan]:
+        for first, second in itertools.pairwise(sorted(spans)):
+            if second.start < first.end:
+                raise ValueError(f"spans {first} and {second} overlap")
+        return spans
 
     def spans(self, weekday: int) -> list[TimeSpan]:
         """The spans of a weekday, 0 = Monday."""
@@ -136,8 +192,8 @@ class WeeklyHours(Model):
 
 
 class Absence(Model):
-    start: datetime | date = Field(description="First day (inclusive) or start datetime.")
-    end: datetime | date = Field(description="Last day (inclusive) or end datetime.")
+    start: DayOrMoment = Field(description="First day (inclusive) or start datetime.")
+    end: DayOrMoment = Field(description="Last day (inclusive) or end datetime.")
     reason: str = Field("absence", description="Shown to planners, e.g. vacation.")
 
     @model_validator(mode="after")
@@ -196,15 +252,15 @@ class Task(Model):
     effort: EffortField = Field(description="Working time, e.g. 6h or 1h30m.")
     skills: list[str] = Field(default_factory=list, description="All needed by one technician.")
     after: list[str] = Field(default_factory=list, description="Tasks that must finish first.")
-    earliest: date | None = Field(None, description="No part starts before this day.")
+    earliest: LocalDate | None = Field(None, description="No part starts before this day.")
 
 
 class Project(Model):
     id: Id = Field(description="Unique project id.")
     name: str | None = Field(None, description="Display name; defaults to the id.")
     customer: str | None = Field(None, description="Customer id; none for internal work.")
-    target: date | None = Field(None, description="Target date (end of day); lateness costs.")
-    earliest: date | None = Field(None, description="No task starts before this day.")
+    target: LocalDate | None = Field(None, description="Target date (end of day); lateness costs.")
+    earliest: LocalDate | None = Field(None, description="No task starts before this day.")
     priority: Priority = 3
     tasks: list[Task] = Field(min_length=1, description="The project's tasks.")
 
@@ -222,12 +278,70 @@ class Recurring(Model):
     @field_validator("rule")
     @classmethod
     def valid_rrule(cls, rule: str) -> str:
-        text = rule.removeprefix("RRULE:")
-        try:
-            rrulestr(text, dtstart=datetime(2000, 1, 3))
-        except (ValueError, TypeError) as error:
-            raise ValueError(f"invalid RRULE '{rule}': {error}") from None
+        text = rule.strip()
+        text = text[len("RRULE:") :] if text.upper().startswith("RRULE:") else text
+        problem = _rrule_problem(text)
+        if problem:
+            raise ValueError(f"invalid RRULE {shown(rule)}: {problem}")
         return text
+
+
+_SUB_DAILY = ("HOURLY", "MINUTELY", "SECONDLY")
+
+
+def _rrule_problem(text: str) -> str | None:
+    """What is wrong with a one-line RRULE whose occurrences are days, or None."""
+    example = "e.g. FREQ=WEEKLY;BYDAY=TU"
+    if not text or any(sign in text for sign in "\n\r:"):
+        return f"give one rule only, {example} (the start comes from the horizon)"
+    pairs = [part.partition("=") for part in text.upper().replace(" ", "").split(";")]
+    if any(not name or not sign or not value for name, sign, value in pairs):
+        return f"a rule is NAME=VALUE parts separated by ';', {example}"
+    parts = {name: value for name, _, value in pairs}
+    if "FREQ" not in parts:
+        return f"FREQ is missing, {example}"
+    if parts.get("FREQ") in _SUB_DAILY:
+        return (
+            f"FREQ={parts['FREQ']} repeats within a day; use DAILY, WEEKLY, MONTHLY or YEARLY "
+            "(the clock time comes from `time`)"
+        )
+    clock = [name for name in ("BYHOUR", "BYMINUTE", "BYSECOND") if name in parts]
+    if clock:
+        return f"remove {', '.join(clock)}: the clock time comes from `time`"
+    if parts.get("INTERVAL", "1").isdigit() and int(parts.get("INTERVAL", "1")) < 1:
+        return "INTERVAL must be at least 1"
+    if parts.get("UNTIL", "").endswith("Z"):
+        return "UNTIL is local time: drop the Z (e.g. UNTIL=20260331)"
+    try:
+        rrulestr(text, dtstart=datetime(2000, 1, 3))
+    except Exception as error:  # dateutil raises many kinds on bad rules; all mean "invalid"
+        return str(error) or type(error).__name__
+    return _impossible_days(parts)
+
+
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_RANGES = {"BYMONTH": (1, 12), "BYMONTHDAY": (-31, 31), "BYYEARDAY": (-366, 366),
+           "BYWEEKNO": (-53, 53)}
+
+
+def _impossible_days(parts: dict[str, str]) -> str | None:
+    """Rules that match no day, which dateutil would search for up to the year 9999."""
+    try:
+        numbers = {n: [int(v) for v in parts[n].split(",")] for n in _RANGES if n in parts}
+    except ValueError:
+        return None  # not numbers: dateutil has reported it already
+    for name, values in numbers.items():
+        low, high = _RANGES[name]
+        if any(v == 0 or not low <= v <= high for v in values):
+            return f"{name} values must lie between {max(low, 1)} and {high}" + (
+                f" (or {low} and -1 counting from the end)" if low < 0 else ""
+            )
+    if parts.get("FREQ") == "DAILY" and "BYSETPOS" in parts:
+        return "BYSETPOS needs a period of several days (WEEKLY, MONTHLY or YEARLY)"
+    months, days = numbers.get("BYMONTH", range(1, 13)), numbers.get("BYMONTHDAY", [1])
+    if not any(abs(d) <= _MONTH_DAYS[m - 1] for m in months for d in days):
+        return "the rule matches no day at all (BYMONTHDAY does not exist in BYMONTH)"
+    return None
 
 
 class Maintenance(Model):
@@ -237,8 +351,8 @@ class Maintenance(Model):
     effort: EffortField = Field(description="Working time.")
     skills: list[str] = Field(default_factory=list, description="Needed skills.")
     in_window: bool = Field(False, description="Only inside the customer's maintenance windows.")
-    earliest: date | None = Field(None, description="Not before this day.")
-    due: date | None = Field(None, description="Due date (end of day); lateness costs.")
+    earliest: LocalDate | None = Field(None, description="Not before this day.")
+    due: LocalDate | None = Field(None, description="Due date (end of day); lateness costs.")
     priority: Priority = 3
 
 
@@ -246,14 +360,17 @@ class ServiceRequest(Model):
     id: Id = Field(description="Unique item id.")
     name: str | None = Field(None, description="Display name; defaults to the id.")
     customer: str | None = Field(None, description="Customer id; none for internal work.")
-    received: datetime = Field(description="When the request came in (local time).")
+    received: LocalDateTime = Field(description="When the request came in (local time).")
     effort: EffortField = Field(description="Standard effort.")
     skills: list[str] = Field(default_factory=list, description="Needed skills.")
     lead_time: DurationField | None = Field(
         None, description="Working days (2d) or hours (4h) after receipt; due = received + this."
     )
-    due: datetime | date | None = Field(None, description="Explicit due; overrides lead_time.")
+    due: DayOrMoment | None = Field(None, description="Explicit due; overrides lead_time.")
     priority: Priority = 3
+
+
+WorkItem = Task | Recurring | Maintenance | ServiceRequest
 
 
 class IncidentPriority(Model):
@@ -278,17 +395,20 @@ class Incidents(Model):
     handling: Handling = Field(description="Handling time distribution.")
     priorities: list[IncidentPriority] = Field(min_length=1, description="Classes with shares.")
 
-    @model_validator(mode="after")
-    def shares_sum_to_one(self) -> Incidents:
-        total = sum(p.share for p in self.priorities)
+    @field_validator("priorities")
+    @classmethod
+    def shares_sum_to_one(cls, priorities: list[IncidentPriority]) -> list[IncidentPriority]:
+        total = sum(p.share for p in priorities)
         if abs(total - 1) > 0.01:
-            raise ValueError(f"priorities: shares add up to {total:g}, not 1")
-        return self
+            raise ValueError(f"the shares add up to {total:g}, not 1")
+        return priorities
 
 
 class Buffer(Model):
     policy: Literal["percent", "duty", "forecast"] = Field(description="How the reserve is sized.")
-    percent: float | None = Field(None, ge=0, lt=100, description="percent: share of each day kept free.")
+    percent: float | None = Field(
+        None, ge=0, lt=100, description="percent: share of each day kept free."
+    )
     duty: int | None = Field(None, ge=0, description="duty: technicians per working day on duty.")
     service_level: float | None = Field(
         None, gt=0, lt=1, description="forecast: share of P1/P2 answered within response target."
@@ -333,8 +453,12 @@ class Scenario(Model):
     def known_timezone(cls, zone: str) -> str:
         try:
             ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone '{zone}' (e.g. Europe/Berlin)") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            hint = _closest(zone, sorted(available_timezones())) if len(zone) < 100 else None
+            raise ValueError(
+                f"unknown IANA time zone {shown(zone)} "
+                + (f"(did you mean '{hint}'?)" if hint else "(e.g. Europe/Berlin)")
+            ) from None
         return zone
 
     @field_validator("slot_minutes")
@@ -357,9 +481,9 @@ class Scenario(Model):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def items(self) -> list[tuple[str, BaseModel]]:
+    def items(self) -> list[tuple[str, WorkItem]]:
         """Every plannable item with the path of its entry, tasks included."""
-        found: list[tuple[str, BaseModel]] = []
+        found: list[tuple[str, WorkItem]] = []
         for p, project in enumerate(self.projects):
             found += [(f"projects[{p}].tasks[{t}]", task) for t, task in enumerate(project.tasks)]
         for field in ("recurring", "maintenance", "service_requests"):

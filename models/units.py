@@ -6,17 +6,52 @@ Time spans: ``"08:00-16:30"``; a span whose end is not after its start crosses m
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from datetime import timedelta
 from typing import NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
 
-_SHORT = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+_SHORT = re.compile(r"^(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
+_CLOCK = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
 _ISO = TypeAdapter(timedelta)
+_EXAMPLES = "use e.g. 45m, 6h, 1h30m, 2d, PT1H30M"
 
 DAY_MINUTES = 24 * 60
+MAX_DAYS = 366
+"""Longest duration in days (working days for lead times)."""
+MAX_SECONDS = 366 * 24 * 3600
+"""Longest duration below the day part: a year of clock time."""
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A user's value quoted for a message, shortened so a huge value cannot flood the screen."""
+    text = value if isinstance(value, str) else _short_repr(value, limit)
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return f"'{text}'" if isinstance(value, str) else text
+
+
+def _short_repr(value: object, limit: int, depth: int = 0) -> str:
+    """``repr`` that stops early on big, deep (or alias-shared) lists and mappings."""
+    if isinstance(value, list | tuple | dict) and depth >= 2:
+        return "[...]" if isinstance(value, list | tuple) else "{...}"
+    if isinstance(value, list | tuple):
+        inner = ", ".join(_short_repr(v, limit, depth + 1) for v in value[:4])
+        return f"[{inner}{', ...' if len(value) > 4 else ''}]"
+    if isinstance(value, dict):
+        pairs = [
+            f"{_short_repr(k, limit, depth + 1)}: {_short_repr(v, limit, depth + 1)}"
+            for k, v in itertools.islice(value.items(), 4)
+        ]
+        return f"{{{', '.join(pairs)}{', ...' if len(value) > 4 else ''}}}"
+    if isinstance(value, str):
+        return repr(value if len(value) <= limit else value[:limit] + "...")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**limit:
+        return "a very long number"
+    return repr(value)
 
 
 class Duration(NamedTuple):
@@ -38,27 +73,41 @@ class Duration(NamedTuple):
         return "".join(parts) or "0m"
 
 
-def parse_duration(text: str | int | float) -> Duration:
+def parse_duration(text: object) -> Duration:
     """Parse a duration; raise ``ValueError`` with a readable message if it is not one.
 
-    A bare number is read as minutes.
+    A bare number is read as minutes. Negative, endless and over-long durations are errors.
     """
-    if isinstance(text, bool):
-        raise ValueError(f"{text!r} is not a duration (use e.g. 45m, 6h, 1h30m, 2d, PT1H30M)")
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise ValueError(f"{shown(text)} is not a duration ({_EXAMPLES})")
     if isinstance(text, int | float):
-        if text < 0:
-            raise ValueError(f"duration {text} is negative")
-        return Duration(0, round(text * 60))
-    value = str(text).strip().replace(" ", "")
+        return _bounded(_minutes_number(text), text)
+    value = text.strip().replace(" ", "")
     if value.startswith("-"):
-        raise ValueError(f"duration '{text}' is negative")
-    match = _SHORT.match(value)
+        raise ValueError(f"duration {shown(text)} is negative")
+    match = _SHORT.match(value.lower())
     if match and value:
         days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-        return Duration(days, hours * 3600 + minutes * 60 + seconds)
+        return _bounded(Duration(days, hours * 3600 + minutes * 60 + seconds), text)
     if value.upper().startswith("P"):
-        return _parse_iso(value, text)
-    raise ValueError(f"'{text}' is not a duration (use e.g. 45m, 6h, 1h30m, 2d, PT1H30M)")
+        return _bounded(_parse_iso(value, text), text)
+    raise ValueError(f"{shown(text)} is not a duration ({_EXAMPLES})")
+
+
+def _minutes_number(number: int | float) -> Duration:
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ValueError(f"{number} is not a duration ({_EXAMPLES})")
+    if number < 0:
+        raise ValueError(f"duration {shown(number)} is negative")
+    if number > MAX_SECONDS / 60:
+        raise ValueError(f"duration {shown(number)} minutes is longer than a year")
+    return Duration(0, round(number * 60))
+
+
+def _bounded(duration: Duration, original: object) -> Duration:
+    if duration.days > MAX_DAYS or duration.seconds > MAX_SECONDS:
+        raise ValueError(f"duration {shown(original)} is longer than a year")
+    return duration
 
 
 def _parse_iso(value: str, original: str | int | float) -> Duration:
@@ -66,9 +115,9 @@ def _parse_iso(value: str, original: str | int | float) -> Duration:
     try:
         delta = _ISO.validate_python(value)
     except ValidationError:
-        raise ValueError(f"'{original}' is not an ISO 8601 duration") from None
+        raise ValueError(f"{shown(original)} is not a duration ({_EXAMPLES})") from None
     if delta < timedelta(0):
-        raise ValueError(f"duration '{original}' is negative")
+        raise ValueError(f"duration {shown(original)} is negative")
     # Days of an ISO duration stay days (working days for lead times), like the short form.
     days = delta.days if "D" in day_part and not time_part else 0
     seconds = int(delta.total_seconds()) - days * 86400
@@ -94,23 +143,29 @@ def parse_clock(text: str) -> int:
     """``"08:30"`` -> 510 minutes after midnight; ``"24:00"`` is allowed as an end."""
     match = _CLOCK.match(text.strip())
     if not match:
-        raise ValueError(f"'{text}' is not a time of day (use HH:MM, e.g. 08:00)")
+        raise ValueError(f"{shown(text)} is not a time of day (use HH:MM, e.g. 08:00)")
     hours, minutes = int(match[1]), int(match[2])
     if minutes > 59 or hours > 24 or (hours == 24 and minutes):
-        raise ValueError(f"'{text}' is not a time of day (hours 00-24, minutes 00-59)")
+        raise ValueError(f"{shown(text)} is not a time of day (hours 00-24, minutes 00-59)")
     return hours * 60 + minutes
 
 
-def parse_span(text: str, *, may_cross_midnight: bool) -> TimeSpan:
+def parse_span(text: object, *, may_cross_midnight: bool) -> TimeSpan:
     """``"08:00-16:30"`` -> ``TimeSpan(480, 990)``; ``"22:00-02:00"`` crosses midnight."""
     if not isinstance(text, str) or text.count("-") != 1:
-        raise ValueError(f"{text!r} is not a time span (use HH:MM-HH:MM, e.g. 08:00-16:30)")
+        raise ValueError(f"{shown(text)} is not a time span (use HH:MM-HH:MM, e.g. 08:00-16:30)")
     start_text, end_text = text.split("-")
-    start, end = parse_clock(start_text), parse_clock(end_text)
+    try:
+        start, end = parse_clock(start_text), parse_clock(end_text)
+    except ValueError as error:
+        raise ValueError(f"{shown(text)} is not a time span: {error}") from None
     if start == DAY_MINUTES:
-        raise ValueError(f"'{text}': a span cannot start at 24:00")
+        raise ValueError(f"{shown(text)}: a span cannot start at 24:00")
     if end > start:
         return TimeSpan(start, end)
     if not may_cross_midnight:
-        raise ValueError(f"'{text}': end is not after start (working hours cannot cross midnight)")
+        raise ValueError(
+            f"{shown(text)}: end is not after start (working hours cannot cross midnight: "
+            "end the day at 24:00 and start the next day at 00:00)"
+        )
     return TimeSpan(start, end + DAY_MINUTES)

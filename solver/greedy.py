@@ -245,8 +245,8 @@ def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:
             state.occupy(tech, start, end, work=True)
     for tech, start, end, reason in schedule.reserve:
         if reason == DUTY_REASON:  # duty keeps the whole day free of planned work
-            day = prepared.day_of(start)
-            start, end = day.start, day.end
+            whole = prepared.day_of(start)
+            start, end = whole.start, whole.end
         state.occupy(tech, start, end, work=False)
     value = schedule_objective(prepared, state.schedule)
     for item in _flexible_order(prepared) + [i for i in prepared.items if i.fixed is not None]:
@@ -262,6 +262,6 @@ def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:
         tech, starts = state.schedule.placed.pop(item.index)
         for start, length in zip(starts, item.parts, strict=True):
             state.busy[tech].remove(start, start + length)
-            for day, minutes in state.day_minutes(start, start + length).items():
-                state.worked[tech][day] -= minutes
+            for day_index, minutes in state.day_minutes(start, start + length).items():
+                state.worked[tech][day_index] -= minutes
     return state.schedule
