@@ -14,6 +14,7 @@ from pathlib import Path
 
 from models.io import ScenarioError, load_scenario, write_json
 from models.prepare import Prepared, prepare
+from models.scenario import Buffer
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -24,6 +25,15 @@ class UsageError(Exception):
 
 def _hours(minutes: float) -> str:
     return f"{minutes / 60:,.1f} h"
+
+
+def buffer_text(buffer: Buffer) -> str:
+    """What the buffer keeps free, in a planner's words."""
+    if buffer.policy == "percent":
+        return f"percent: {buffer.percent:g} % of each day kept free"
+    if buffer.policy == "duty":
+        return f"duty: {buffer.duty} technician(s) a working day on incident duty"
+    return f"forecast: reserve for {buffer.service_level:.0%} of P1/P2 incidents answered in time"
 
 
 def summary_lines(prepared: Prepared) -> list[str]:
@@ -53,12 +63,7 @@ def summary_lines(prepared: Prepared) -> list[str]:
         + (f" ({total / capacity:.0%})" if capacity else ""),
     ]
     if scenario.buffer is not None:
-        level = {
-            "percent": f"{scenario.buffer.percent:g} %",
-            "duty": f"{scenario.buffer.duty} on duty",
-            "forecast": f"service level {scenario.buffer.service_level}",
-        }[scenario.buffer.policy]
-        lines.append(f"Buffer     {scenario.buffer.policy}: {level}")
+        lines.append(f"Buffer     {buffer_text(scenario.buffer)}")
     return lines
 
 
