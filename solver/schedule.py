@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from models.prepare import Interval, Prepared, PreparedItem
+from models.prepare import Interval, PreparedItem
 
 
 @dataclass
@@ -69,13 +69,3 @@ class BusyCalendar:
                     return end - length
                 end = self.starts[j]
         return None
-
-
-def day_load(prepared: Prepared, busy: dict[int, int], start: int, end: int) -> dict[int, int]:
-    """Minutes of [start, end) per day index, added to a copy of ``busy``."""
-    load = dict(busy)
-    for day in prepared.days:
-        overlap = min(end, day.end) - max(start, day.start)
-        if overlap > 0:
-            load[day.index] = load.get(day.index, 0) + overlap
-    return load

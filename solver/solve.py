@@ -88,7 +88,8 @@ def solve(
     """Plan all plannable work of a scenario.
 
     The greedy plan comes first (it is also the hint and the fallback); then CP-SAT, on the
-    whole model for small scenarios, or piece by piece (LNS) for large ones.
+    whole model for small scenarios, or piece by piece (LNS) for large ones; last, unscheduled
+    items that fit a gap are inserted.
     """
     params = params or SolveParams()
     started = time.perf_counter()
@@ -96,29 +97,39 @@ def solve(
     baseline = greedy(prepared)
     first = time.perf_counter() - started
     if params.method == "greedy":
-        return finish(
-            prepared,
-            baseline,
-            status="feasible",
-            method="greedy",
-            seconds=first,
-            bound=lower_bound(prepared),
-            solver_objective=schedule_objective(prepared, baseline),
-            first=first,
-        )
-    if sum(len(item.eligible) for item in prepared.items) > MONOLITHIC_PAIRS:
-        return _solve_by_pieces(prepared, baseline, params, progress, started, first)
-    return _solve_whole(prepared, baseline, params, progress, started, first)
+        outcome = Outcome(baseline, "feasible", "greedy", lower_bound(prepared))
+    elif sum(len(item.eligible) for item in prepared.items) > MONOLITHIC_PAIRS:
+        outcome = _solve_by_pieces(prepared, baseline, params, progress, started)
+    else:
+        outcome = _solve_whole(prepared, baseline, params, progress, started)
+    schedule = outcome.schedule
+    if params.method != "greedy":
+        schedule = insert_unscheduled(prepared, schedule)
+    return finish(prepared, schedule, outcome, seconds=time.perf_counter() - started, first=first)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an engine found, before it becomes a checked plan."""
+
+    schedule: Schedule
+    status: str
+    method: str
+    bound: float | None
 
 
 def _cpsat(params: SolveParams, seconds: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, seconds)
-    solver.parameters.num_workers = params.workers or min(8, os.cpu_count() or 1)
+    solver.parameters.num_workers = _workers(params)
     solver.parameters.random_seed = params.seed
     solver.parameters.cp_model_probing_level = 0  # default probing spends the budget in presolve
     solver.parameters.log_search_progress = params.log_search
     return solver
+
+
+def _workers(params: SolveParams) -> int:
+    return params.workers or min(8, os.cpu_count() or 1)
 
 
 def _solve_whole(
@@ -127,38 +138,18 @@ def _solve_whole(
     params: SolveParams,
     progress: Progress | None,
     started: float,
-    first: float,
-) -> PlanResult:
+) -> Outcome:
     planning = build(prepared)
     add_hint(planning, baseline)
     solver = _cpsat(params, params.time_limit - (time.perf_counter() - started))
-    callback = _Progress(progress)
-    code = solver.solve(planning.model, callback)
-    seconds = time.perf_counter() - started
+    code = solver.solve(planning.model, _Progress(progress))
     bound = lower_bound(prepared, set(planning.variables.techs))
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        schedule = insert_unscheduled(prepared, read_schedule(planning, solver))
-        return finish(
-            prepared,
-            schedule,
-            status="optimal" if code == cp_model.OPTIMAL else "feasible",
-            method="cpsat",
-            seconds=seconds,
-            bound=max(bound, solver.best_objective_bound / SCALE),
-            solver_objective=schedule_objective(prepared, schedule),
-            first=first,
-        )
+        status = "optimal" if code == cp_model.OPTIMAL else "feasible"
+        cp_bound = solver.best_objective_bound / SCALE
+        return Outcome(read_schedule(planning, solver), status, "cpsat", max(bound, cp_bound))
     log.warning("CP-SAT ended with %s; falling back to the greedy plan", solver.status_name(code))
-    return finish(
-        prepared,
-        baseline,
-        status="feasible",
-        method="greedy (CP-SAT found no plan in time)",
-        seconds=seconds,
-        bound=bound,
-        solver_objective=None,
-        first=first,
-    )
+    return Outcome(baseline, "feasible", "greedy (CP-SAT found no plan in time)", bound)
 
 
 def _solve_by_pieces(
@@ -167,8 +158,7 @@ def _solve_by_pieces(
     params: SolveParams,
     progress: Progress | None,
     started: float,
-    first: float,
-) -> PlanResult:
+) -> Outcome:
     bound = lower_bound(prepared)
 
     def report(objective: float) -> None:
@@ -176,42 +166,31 @@ def _solve_by_pieces(
             progress(time.perf_counter() - started, objective, bound)
 
     report(schedule_objective(prepared, baseline))
-    workers = params.workers or min(8, os.cpu_count() or 1)
     schedule = improve(
         prepared,
         baseline,
         started + params.time_limit,
         seed=params.seed,
-        workers=workers,
+        workers=_workers(params),
         report=report,
     )
-    schedule = insert_unscheduled(prepared, schedule)
-    return finish(
-        prepared,
-        schedule,
-        status="feasible",
-        method="cpsat-lns",
-        seconds=time.perf_counter() - started,
-        bound=bound,
-        solver_objective=schedule_objective(prepared, schedule),
-        first=first,
-    )
+    return Outcome(schedule, "feasible", "cpsat-lns", bound)
 
 
 def finish(
     prepared: Prepared,
     schedule: Schedule,
+    outcome: Outcome,
     *,
-    status: str,
-    method: str,
     seconds: float,
-    bound: float | None,
-    solver_objective: float | None,
-    first: float | None,
+    first: float | None = None,
 ) -> PlanResult:
     """Turn a schedule into a checked plan with the recomputed objective and KPIs."""
-    draft = to_plan(prepared, schedule, status=status, method=method, seconds=seconds)
+    draft = to_plan(
+        prepared, schedule, status=outcome.status, method=outcome.method, seconds=seconds
+    )
     evaluation = evaluate(prepared, draft)
+    bound = outcome.bound
     plan = draft.model_copy(
         update={
             "objective": round(evaluation.objective, 6),
@@ -221,13 +200,13 @@ def finish(
         }
     )
     return PlanResult(
-        status=status,
+        status=outcome.status,
         plan=plan,
         objective=evaluation.objective,
         best_bound=plan.best_bound,
         runtime=seconds,
         terms=evaluation.terms,
-        solver_objective=solver_objective,
+        solver_objective=schedule_objective(prepared, schedule),
         violations=evaluation.violations,
         first_plan_seconds=first,
     )
