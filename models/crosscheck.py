@@ -252,8 +252,8 @@ def salvaged_problems(data: dict[str, Any]) -> list[str]:
     try:
         salvaged = salvage(Scenario, data, whole=False)
         return [] if salvaged is None else cross_check_problems(salvaged)
-    except Exception:
-        log.exception("cross-checks on a broken scenario failed")
+    except Exception:  # never let the extra report hide the real one
+        log.debug("cross-checks on a broken scenario failed", exc_info=True)
         return []
 
 

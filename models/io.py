@@ -11,6 +11,7 @@ import codecs
 import difflib
 import json
 import os
+import re
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -39,6 +40,8 @@ class ScenarioError(Exception):
     """A scenario file could not be used; ``problems`` holds one ``place: message`` each."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
+        # One problem, one line: control characters a file may smuggle in are shown escaped.
+        problems = ["".join(c if c.isprintable() else repr(c)[1:-1] for c in p) for p in problems]
         super().__init__("\n".join(f"{source}: {p}" for p in problems))
         self.source = source
         self.problems = problems
@@ -88,7 +91,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, value in pairs:
         if key in found:
-            raise _DuplicateKeyError(f"key '{key}' appears twice in one object")
+            raise _DuplicateKeyError(f"key {shown(key)} appears twice in one object")
         found[key] = value
     return found
 
@@ -152,7 +155,7 @@ class _Loader(yaml.SafeLoader):
                 continue
             if (key.tag, key.value) in seen:
                 raise yaml.composer.ComposerError(
-                    None, None, f"key '{key.value}' appears twice in the same mapping",
+                    None, None, f"key {shown(key.value)} appears twice in the same mapping",
                     key.start_mark,
                 )
             seen.add((key.tag, key.value))
@@ -224,8 +227,8 @@ def _measure(node: Node, level: int, memo: dict[int, tuple[int, int]], active: s
             if count > MAX_VALUES:
                 raise _marked(
                     node,
-                    f"expands to more than {MAX_VALUES:,} values through aliases (&name / *name); "
-                    "not a scenario",
+                    f"holds more than {MAX_VALUES:,} values (counting each repeat of an alias "
+                    "*name); not a scenario",
                 )
         active.discard(key)
         memo[key] = (count, height)
@@ -314,6 +317,7 @@ _BOUNDS = {
     "less_than_equal": ("le", "at most"),
     "less_than": ("lt", "less than"),
 }
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _QUOTE_HINT = " (YAML reads yes/no/on/off as true/false: put such text in quotes, e.g. 'NO')"
 
 
@@ -357,7 +361,7 @@ def _lines(detail: Any, path: str, parent: type[BaseModel] | None) -> list[tuple
         if path:
             return [(path, " ".join(text.splitlines()), "")]
         # the cross-entity checks: one problem a line, each naming its place
-        parts = [line.partition(": ") for line in text.splitlines()]
+        parts = [line.partition(": ") for line in text.split("\n")]
         return [(place, message, "") for place, _, message in parts]
     if kind == "extra_forbidden":
         name = str(detail["loc"][-1])
@@ -372,13 +376,15 @@ def _lines(detail: Any, path: str, parent: type[BaseModel] | None) -> list[tuple
         message = f"should be {_SHOULD_BE[kind]}"
         if kind == "string_type" and isinstance(value, bool):
             message += _QUOTE_HINT
+        elif kind == "string_type" and isinstance(value, int | float):
+            message += f" (to use the number as text, put it in quotes: '{value}')"
     elif kind in _BOUNDS:
         key, words = _BOUNDS[kind]
         message = f"should be {words} {ctx.get(key)}"
     elif kind in ("too_short", "too_long"):
         words = "at least" if kind == "too_short" else "at most"
         count = ctx.get("min_length" if kind == "too_short" else "max_length")
-        message = f"should have {words} {count} entries"
+        message = f"should have {words} {count} {'entry' if count == 1 else 'entries'}"
     else:
         message = detail["msg"].replace("Input should", "should", 1)
         message = message[0].lower() + message[1:]
@@ -419,12 +425,18 @@ def _walk(
             current = next((o for o in options if _tag(o) == step.split("[")[0]), current)
         elif models:  # an unknown field of a model: name it, keep the model as holder
             holder = models[0]
-            path += f".{step}" if path else step
+            path += f".{_key(step)}" if path else _key(step)
             current = None
         elif any(get_origin(o) is dict for o in options):
-            path += f".{step}"
+            path += f".{_key(step)}"
             current = next(get_args(o)[1] for o in options if get_origin(o) is dict)
     return path, holder, union
+
+
+def _key(step: Any) -> str:
+    """A key of the user's file as part of a path: quoted unless it is a plain name."""
+    text = str(step)
+    return text if _PLAIN_KEY.fullmatch(text) else shown(text)
 
 
 def _tag(annotation: Any) -> str:

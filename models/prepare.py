@@ -23,7 +23,7 @@ from models.units import Duration
 Interval = tuple[int, int]
 KINDS = ("project", "recurring", "maintenance", "service_request")
 MAX_PART_MINUTES = 120
-"""Longer work is split into equal parts of at most 4 h, by one technician, in order."""
+"""Longer work is split into equal parts of at most 2 h, by one technician, in order."""
 
 
 @dataclass(frozen=True)

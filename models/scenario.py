@@ -15,7 +15,6 @@ from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays as holidays_lib
-from dateutil.rrule import rrulestr
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -28,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from models.units import Duration, TimeSpan, parse_duration, parse_span, shown
+from models.units import Duration, TimeSpan, parse_duration, parse_span, rrule_problem, shown
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -76,8 +75,8 @@ def _day_or_moment(value: object) -> object:
     if isinstance(value, str) and _DAY_ONLY.fullmatch(value):
         try:
             return date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"{shown(value)} is not a date (use YYYY-MM-DD)") from None
+        except ValueError as error:
+            raise ValueError(f"{shown(value)} is not a valid date ({error})") from None
     return value
 
 
@@ -280,68 +279,10 @@ class Recurring(Model):
     def valid_rrule(cls, rule: str) -> str:
         text = rule.strip()
         text = text[len("RRULE:") :] if text.upper().startswith("RRULE:") else text
-        problem = _rrule_problem(text)
+        problem = rrule_problem(text)
         if problem:
             raise ValueError(f"invalid RRULE {shown(rule)}: {problem}")
         return text
-
-
-_SUB_DAILY = ("HOURLY", "MINUTELY", "SECONDLY")
-
-
-def _rrule_problem(text: str) -> str | None:
-    """What is wrong with a one-line RRULE whose occurrences are days, or None."""
-    example = "e.g. FREQ=WEEKLY;BYDAY=TU"
-    if not text or any(sign in text for sign in "\n\r:"):
-        return f"give one rule only, {example} (the start comes from the horizon)"
-    pairs = [part.partition("=") for part in text.upper().replace(" ", "").split(";")]
-    if any(not name or not sign or not value for name, sign, value in pairs):
-        return f"a rule is NAME=VALUE parts separated by ';', {example}"
-    parts = {name: value for name, _, value in pairs}
-    if "FREQ" not in parts:
-        return f"FREQ is missing, {example}"
-    if parts.get("FREQ") in _SUB_DAILY:
-        return (
-            f"FREQ={parts['FREQ']} repeats within a day; use DAILY, WEEKLY, MONTHLY or YEARLY "
-            "(the clock time comes from `time`)"
-        )
-    clock = [name for name in ("BYHOUR", "BYMINUTE", "BYSECOND") if name in parts]
-    if clock:
-        return f"remove {', '.join(clock)}: the clock time comes from `time`"
-    if parts.get("INTERVAL", "1").isdigit() and int(parts.get("INTERVAL", "1")) < 1:
-        return "INTERVAL must be at least 1"
-    if parts.get("UNTIL", "").endswith("Z"):
-        return "UNTIL is local time: drop the Z (e.g. UNTIL=20260331)"
-    try:
-        rrulestr(text, dtstart=datetime(2000, 1, 3))
-    except Exception as error:  # dateutil raises many kinds on bad rules; all mean "invalid"
-        return str(error) or type(error).__name__
-    return _impossible_days(parts)
-
-
-_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-_RANGES = {"BYMONTH": (1, 12), "BYMONTHDAY": (-31, 31), "BYYEARDAY": (-366, 366),
-           "BYWEEKNO": (-53, 53)}
-
-
-def _impossible_days(parts: dict[str, str]) -> str | None:
-    """Rules that match no day, which dateutil would search for up to the year 9999."""
-    try:
-        numbers = {n: [int(v) for v in parts[n].split(",")] for n in _RANGES if n in parts}
-    except ValueError:
-        return None  # not numbers: dateutil has reported it already
-    for name, values in numbers.items():
-        low, high = _RANGES[name]
-        if any(v == 0 or not low <= v <= high for v in values):
-            return f"{name} values must lie between {max(low, 1)} and {high}" + (
-                f" (or {low} and -1 counting from the end)" if low < 0 else ""
-            )
-    if parts.get("FREQ") == "DAILY" and "BYSETPOS" in parts:
-        return "BYSETPOS needs a period of several days (WEEKLY, MONTHLY or YEARLY)"
-    months, days = numbers.get("BYMONTH", range(1, 13)), numbers.get("BYMONTHDAY", [1])
-    if not any(abs(d) <= _MONTH_DAYS[m - 1] for m in months for d in days):
-        return "the rule matches no day at all (BYMONTHDAY does not exist in BYMONTH)"
-    return None
 
 
 class Maintenance(Model):

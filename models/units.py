@@ -2,6 +2,7 @@
 
 Durations: ``20s``, ``45m``, ``6h``, ``1h30m``, ``2d`` or ISO 8601 (``PT1H30M``, ``P2D``).
 Time spans: ``"08:00-16:30"``; a span whose end is not after its start crosses midnight.
+Recurrence rules: one RFC 5545 RRULE line such as ``FREQ=WEEKLY;BYDAY=TU``.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from dateutil.rrule import rrulestr
 from pydantic import TypeAdapter, ValidationError
 
 _SHORT = re.compile(r"^(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
@@ -30,7 +32,7 @@ def shown(value: object, limit: int = 60) -> str:
     """A user's value quoted for a message, shortened so a huge value cannot flood the screen."""
     text = value if isinstance(value, str) else _short_repr(value, limit)
     text = text if len(text) <= limit else text[: limit - 3] + "..."
-    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)  # one line
     return f"'{text}'" if isinstance(value, str) else text
 
 
@@ -49,6 +51,8 @@ def _short_repr(value: object, limit: int, depth: int = 0) -> str:
         return f"{{{', '.join(pairs)}{', ...' if len(value) > 4 else ''}}}"
     if isinstance(value, str):
         return repr(value if len(value) <= limit else value[:limit] + "...")
+    if value is None or isinstance(value, bool):  # as a YAML file spells them
+        return {None: "nothing", True: "true", False: "false"}[value]
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**limit:
         return "a very long number"
     return repr(value)
@@ -169,3 +173,81 @@ def parse_span(text: object, *, may_cross_midnight: bool) -> TimeSpan:
             "end the day at 24:00 and start the next day at 00:00)"
         )
     return TimeSpan(start, end + DAY_MINUTES)
+
+
+_SUB_DAILY = ("HOURLY", "MINUTELY", "SECONDLY")
+
+
+def rrule_problem(text: str) -> str | None:
+    """What is wrong with a one-line RRULE whose occurrences are whole days, or None.
+
+    The start comes from the horizon and the clock time from the block's ``time``, so a
+    rule repeats at most daily and names no DTSTART, BYHOUR, BYMINUTE or BYSECOND.
+    """
+    example = "e.g. FREQ=WEEKLY;BYDAY=TU"
+    if not text or any(sign in text for sign in "\n\r:"):
+        return f"give one rule only, {example} (the start comes from the horizon)"
+    pairs = [part.partition("=") for part in text.upper().replace(" ", "").split(";")]
+    if any(not name or not sign or not value for name, sign, value in pairs):
+        return f"a rule is NAME=VALUE parts separated by ';', {example}"
+    parts = {name: value for name, _, value in pairs}
+    if "FREQ" not in parts:
+        return f"FREQ is missing, {example}"
+    if parts.get("FREQ") in _SUB_DAILY:
+        return (
+            f"FREQ={parts['FREQ']} repeats within a day; use DAILY, WEEKLY, MONTHLY or YEARLY "
+            "(the clock time comes from `time`)"
+        )
+    clock = [name for name in ("BYHOUR", "BYMINUTE", "BYSECOND") if name in parts]
+    if clock:
+        return f"remove {', '.join(clock)}: the clock time comes from `time`"
+    if _number(parts.get("INTERVAL", "1"), 1) < 1:
+        return "INTERVAL must be at least 1"
+    if parts.get("UNTIL", "").endswith("Z"):
+        return "UNTIL is local time: drop the Z (e.g. UNTIL=20260331)"
+    problem = _impossible_days(parts)
+    if problem:
+        return problem
+    try:
+        rule = rrulestr(text, dtstart=datetime(2000, 1, 3))
+        list(itertools.islice(rule, 3))  # some rules fail only when expanded
+    except Exception as error:  # dateutil raises many kinds on bad rules; all mean "invalid"
+        return str(error) or type(error).__name__
+    return None
+
+
+def _number(text: str, default: int) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return default  # not a number: dateutil names the problem
+
+
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_RANGES = {"BYMONTH": (1, 12), "BYMONTHDAY": (-31, 31), "BYYEARDAY": (-366, 366),
+           "BYWEEKNO": (-53, 53)}
+
+
+def _impossible_days(parts: dict[str, str]) -> str | None:
+    """Rules that match no day, which dateutil would search for up to the year 9999."""
+    try:
+        numbers = {n: [int(v) for v in parts[n].split(",")] for n in _RANGES if n in parts}
+    except ValueError:
+        return None  # not numbers: dateutil names the problem next
+    for name, values in numbers.items():
+        low, high = _RANGES[name]
+        if any(v == 0 or not low <= v <= high for v in values):
+            return f"{name} values must lie between {max(low, 1)} and {high}" + (
+                f" (or {low} and -1 counting from the end)" if low < 0 else ""
+            )
+    limit = 53 if parts["FREQ"] == "YEARLY" and "BYMONTH" not in parts else 5
+    for day in parts.get("BYDAY", "").split(",") if parts["FREQ"] in ("MONTHLY", "YEARLY") else []:
+        if abs(_number(day[:-2] or "1", 1)) > limit:
+            period = "year" if limit == 53 else "month"
+            return f"BYDAY {day}: a {period} has at most {limit} of each weekday"
+    if parts.get("FREQ") == "DAILY" and "BYSETPOS" in parts:
+        return "BYSETPOS needs a period of several days (WEEKLY, MONTHLY or YEARLY)"
+    months, days = numbers.get("BYMONTH", range(1, 13)), numbers.get("BYMONTHDAY", [1])
+    if not any(abs(d) <= _MONTH_DAYS[m - 1] for m in months for d in days):
+        return "the rule matches no day at all (BYMONTHDAY does not exist in BYMONTH)"
+    return None

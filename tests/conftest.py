@@ -1,0 +1,79 @@
+"""Shared fixtures: the design example as data and as a file, and a way to run ``validate``."""
+
+from __future__ import annotations
+
+import copy
+import io
+from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "scenarios" / "tiny" / "design_example.yaml"
+_EXAMPLE_DATA = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+
+
+class Run(NamedTuple):
+    """Exit code and output of one ``mspplan`` command."""
+
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*argv: str) -> Run:
+    """Run ``mspplan`` in-process and capture what it prints (usable inside hypothesis)."""
+    from ui.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(argv))
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def example_path() -> Path:
+    """The design example scenario file (valid, every field of the format once)."""
+    return EXAMPLE
+
+
+@pytest.fixture
+def example() -> dict[str, Any]:
+    """A fresh, mutable copy of the design example as parsed YAML data."""
+    return copy.deepcopy(_EXAMPLE_DATA)
+
+
+@pytest.fixture
+def write_scenario(tmp_path: Path) -> Callable[..., Path]:
+    """Write data (as YAML or JSON), text or bytes to a file in tmp_path; return its path."""
+    import json
+
+    def write(content: Any, name: str = "scenario.yaml") -> Path:
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        elif isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        elif name.endswith(".json"):
+            path.write_text(json.dumps(content, default=str), encoding="utf-8")
+        else:
+            path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def cli() -> Callable[..., Run]:
+    """Run ``mspplan`` with arguments in-process; returns exit code, stdout and stderr."""
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def validate() -> Callable[[Path | str], Run]:
+    """Run ``mspplan validate FILE`` in-process; returns exit code, stdout and stderr."""
+    return lambda path: run_cli("validate", str(path))
