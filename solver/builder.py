@@ -98,30 +98,22 @@ def _hint_terms(planning: PlanningModel, values: dict) -> None:
             due = v.prepared.items[item].due or 0
             end = (values[v.start[item, len(v.lengths[item]) - 1]] + v.lengths[item][-1]) * v.slot
             values[term.variable] = max(0, end - due) if values[v.scheduled[item]] else 0
-    utilisation = {}
-    for tech in v.prepared.technicians:
-        busy = v.balance.get(f"busy100:{tech.index}")
-        if busy is None:
-            continue
-        work = sum(
-            v.prepared.items[i].parts[k] * values[v.assign[i, tech.index]]
-            for i, k, _ in v.work[tech.index]
-        )
-        reserve = sum(block.length for block, _, _ in v.reserve if block.tech == tech.index)
+    for t, busy in v.busy.items():
+        tech = v.prepared.technicians[t]
+        work = sum(v.prepared.items[i].parts[k] * values[v.assign[i, t]] for i, k, _ in v.work[t])
+        reserve = sum(block.length for block, _, _ in v.reserve if block.tech == t)
         duty = sum(
-            (day.spans[tech.index][1] - day.spans[tech.index][0])
-            * values[v.duty[tech.index, day.day]]
+            (day.spans[t][1] - day.spans[t][0]) * values[v.duty[t, day.day]]
             for day in v.duty_days
-            if tech.index in day.spans
+            if t in day.spans
         )
         values[busy] = 100 * (work + reserve + duty)
-        utilisation[tech.index] = values[busy] // v.prepared.capacity(tech)
-        values[v.balance[f"utilisation:{tech.index}"]] = utilisation[tech.index]
-    if "spread" in v.balance and utilisation:
-        top, bottom = max(utilisation.values()), min(utilisation.values())
-        values[v.balance["top"]] = top
-        values[v.balance["bottom"]] = bottom
-        values[v.balance["spread"]] = top - bottom
+        values[v.utilisation[t]] = values[busy] // v.prepared.capacity(tech)
+    if v.spread is not None:
+        top, bottom, spread = v.spread
+        shares = [values[u] for u in v.utilisation.values()]
+        values[top], values[bottom] = max(shares), min(shares)
+        values[spread] = values[top] - values[bottom]
 
 
 def read_schedule(planning: PlanningModel, solver: cp_model.CpSolver) -> Schedule:

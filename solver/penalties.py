@@ -95,7 +95,7 @@ def penalize_balance(v: Variables) -> list[Term]:
     v.model.add_min_equality(bottom, loads)
     spread = v.model.new_int_var(0, 10_000, "utilisation_spread")
     v.model.add(spread == top - bottom)
-    v.balance.update(top=top, bottom=bottom, spread=spread)
+    v.spread = (top, bottom, spread)
     return [Term("balance(utilisation spread)", "balance", weight * SCALE, spread)]
 
 
@@ -114,6 +114,6 @@ def _utilisation(v: Variables, t: int, capacity: int) -> cp_model.IntVar:
     v.model.add(busy == 100 * (sum(m * lit for m, lit in work + duty_minutes) + reserve))
     utilisation = v.model.new_int_var(0, max(0, 100 * upper // capacity), f"utilisation({name})")
     v.model.add_division_equality(utilisation, busy, capacity)
-    v.balance[f"busy100:{t}"] = busy
-    v.balance[f"utilisation:{t}"] = utilisation
+    v.busy[t] = busy
+    v.utilisation[t] = utilisation
     return utilisation

@@ -1,8 +1,10 @@
-"""CP-SAT decision variables, in slots from the horizon start, with query methods.
+"""CP-SAT decision variables, in slots from the horizon start.
 
-One start variable per item part; one presence literal per eligible (item, technician),
-shared by the optional intervals of all parts on that technician. Rules that hold for
-everyone (hours, holidays, windows, earliest) live in the start domains.
+One start variable per item part, its domain the union of where any skilled technician could
+work on it; one presence literal per eligible (item, technician), shared by the optional
+intervals of all parts on that technician. Where a technician's own domain is narrower, its
+intervals use a copy of the start with that domain, equal to the start when it does the item
+(cheaper for CP-SAT than an enforced domain, which it expands into one literal per stretch).
 """
 
 from __future__ import annotations
@@ -66,8 +68,12 @@ class Variables:
     """(item, part, technician) -> copy of the start with the technician's own domain."""
     on_day: dict[tuple[int, int, int, int], cp_model.IntVar] = field(default_factory=dict)
     """(item, part, technician, day) -> the part lies on that day (only where a cap binds)."""
-    balance: dict[str, object] = field(default_factory=dict)
-    """Auxiliary variables of the balance term, for hints and reports."""
+    busy: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    """Technician -> 100 x (planned + reserved minutes), for the balance term."""
+    utilisation: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    """Technician -> floor(100 x busy minutes / available minutes)."""
+    spread: tuple[cp_model.IntVar, cp_model.IntVar, cp_model.IntVar] | None = None
+    """(highest, lowest, highest - lowest) utilisation."""
     techs: dict[int, list[int]] = field(default_factory=dict)
     """Item -> technicians who may do it."""
 
