@@ -66,7 +66,7 @@ def run_size(name: str, time_limit: float, queue: multiprocessing.Queue) -> None
             "greedy_violations": len(greedy.violations),
             "cpsat_status": cpsat.status,
             "cpsat_method": cpsat.plan.method,
-            "first_cpsat_solution_s": cpsat.first_plan_seconds,
+            "first_plan_s": round(cpsat.first_plan_seconds or 0, 2),
             **at,
             "final_objective": round(cpsat.objective, 1),
             "lower_bound": None if cpsat.best_bound is None else round(cpsat.best_bound, 1),

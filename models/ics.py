@@ -63,8 +63,9 @@ class Entry:
 
     @property
     def slot(self) -> tuple[str | None, datetime, datetime]:
-        """What makes an event moved when it changes: technician and time."""
-        return self.technician, self.start, self.end
+        """What makes an event moved when it changes: technician and time (as instants: local
+        times compare by the clock, so 02:30 twice on the night clocks go back would be equal)."""
+        return self.technician, self.start.astimezone(UTC), self.end.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -322,8 +323,9 @@ def build_calendar(
     for prop in ("NAME", "X-WR-CALNAME"):
         calendar.add(prop, vText(clean_text(f"mspplan: {title}")))
     calendar.add("X-WR-TIMEZONE", vText(zone))
-    ordered = sorted(entries, key=lambda e: (e.start, e.end, e.uid, e.cancelled))
-    years = [e.start.year for e in ordered] + [prepared.days[0].date.year]
+    ordered = sorted(entries, key=lambda e: (*e.slot[1:], e.uid, e.cancelled))
+    years = [e.start.year for e in ordered] + [e.end.year for e in ordered]
+    years.append(prepared.days[0].date.year)
     calendar.add_component(
         Timezone.from_tzid(zone, first_date=date(min(years), 1, 1),
                            last_date=date(max(years) + 1, 1, 1))
@@ -352,7 +354,7 @@ def export_calendars(
         An earlier plan of the same scenario: moved events get SEQUENCE 1, gone ones are
         emitted as cancelled.
     now
-        The DTSTAMP of every event; defaults to the current UTC time.
+        The DTSTAMP of every event (aware); defaults to the current UTC time.
     """
     stamp = (now or datetime.now(UTC)).astimezone(UTC)
     current = plan_entries(prepared, plan)

@@ -17,16 +17,11 @@ from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 from icalendar import Calendar
 
-import ui.cli
 from models.ics import clean_text, export_calendars, make_uid, plan_problems
 from models.io import load_scenario
-from models.plan import Assignment, Plan
+from models.plan import Assignment, Plan, ReservePeriod
 from models.prepare import Prepared, prepare
 from solver.solve import SolveParams, solve
-from ui.commands_calendar import register
-
-if register not in ui.cli.EXTRA_COMMANDS:
-    ui.cli.EXTRA_COMMANDS.append(register)
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny"
 NOW = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
@@ -168,6 +163,19 @@ def test_incident_duty_events():
     found = [e for e in team if str(e["SUMMARY"]).endswith("Incident duty")]
     assert len(found) == len(duty)
     assert all(e.categories == ["Incident reserve"] for e in found)
+
+
+def test_forecast_reserve_profile_goes_to_the_team_calendar(example):
+    prepared, plan = example
+    start = datetime.fromisoformat("2026-03-03T08:00:00+01:00")
+    periods = [ReservePeriod(start=start + timedelta(hours=h), end=start + timedelta(hours=h + 1),
+                             technicians=n) for h, n in ((0, 2), (1, 1))]
+    files = files_of(prepared, plan.model_copy(update={"reserve_profile": periods}))
+    team = [str(e["SUMMARY"]) for e in events(files["team.ics"])]
+    assert "2 technicians: Incident reserve" in team
+    assert "1 technician: Incident reserve" in team
+    assert len(events(files["anna.ics"])) + len(events(files["ben.ics"])) == len(team) - 2
+    assert_parses_everywhere(files["team.ics"])
 
 
 def test_team_summaries_name_the_technician(example):

@@ -14,22 +14,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import ui.cli
 from models.ics import export_calendars, make_uid
 from models.io import load_scenario
 from models.plan import Plan
 from models.prepare import Prepared, prepare
 from solver.solve import SolveParams, solve
-from ui.commands_calendar import register
-
-if register not in ui.cli.EXTRA_COMMANDS:
-    ui.cli.EXTRA_COMMANDS.append(register)
 
 KHAL = Path(sys.executable).parent / "khal"
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny"
 FORMAT = "%Y-%m-%d %H:%M"
 
-pytestmark = pytest.mark.skipif(not KHAL.exists(), reason="khal is not installed (dev extra)")
 
 CONFIG = """\
 [calendars]

@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("plan", type=Path, help="plan.json")
     check.set_defaults(run=cmd_check)
 
+    from ui import commands_calendar
+
+    commands_calendar.register(commands)
     for register in EXTRA_COMMANDS:
         register(commands)
     return parser

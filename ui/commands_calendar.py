@@ -40,7 +40,7 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
     plan = load_plan(args.plan)
     problems = plan_problems(prepared, plan)
     if problems:
-        raise ScenarioError(str(args.plan), [*problems, f"(scenario: {args.scenario})"])
+        raise ScenarioError(str(args.plan), problems)
     previous = None
     if args.previous is not None:
         previous = load_plan(args.previous)
@@ -51,5 +51,5 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
         target = args.out / calendar.name
         write_atomic(target, calendar.data)
         extra = f", {calendar.cancelled} cancelled" if calendar.cancelled else ""
-        print(f"wrote {target} ({calendar.title}: {calendar.events} events{extra})")
+        print(f"wrote {target}: {calendar.title}, {calendar.events} events{extra}")
     return EXIT_OK
