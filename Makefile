@@ -17,7 +17,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy models solver
+	$(BIN)/mypy models solver ui scenarios
 
 test: lint
 	$(BIN)/pytest -q -n 2

@@ -13,7 +13,7 @@ import json
 import os
 import re
 import tempfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -243,8 +243,16 @@ def _marked(node: Node, message: str) -> yaml.MarkedYAMLError:
 
 
 # -- validation ------------------------------------------------------------------------------
-def scenario_from_data(data: Any, source: str) -> Scenario:
-    """Validate parsed data into a Scenario, or raise ScenarioError with every problem."""
+def scenario_from_data(data: Any, source: str, *, folder: Path | None = None) -> Scenario:
+    """Validate parsed data into a Scenario, or raise ScenarioError with every problem.
+
+    ``folder`` is where the data's file lies: technicians' ``absences_ics`` files are read
+    relative to it. Data without a folder (an upload) may not name such files.
+    """
+    return with_calendar_absences(_validated(data, source), source, folder)
+
+
+def _validated(data: Any, source: str) -> Scenario:
     if data is None:
         raise ScenarioError(source, ["the file is empty"])
     if not isinstance(data, dict):
@@ -272,9 +280,41 @@ def _capped(problems: list[str]) -> list[str]:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file (YAML or JSON)."""
+    """Read and validate a scenario file (YAML or JSON), absences from ICS files included."""
     path = Path(path)
-    return scenario_from_data(parse_document(read_text(path), str(path)), str(path))
+    data = parse_document(read_text(path), str(path))
+    return scenario_from_data(data, str(path), folder=path.parent)
+
+
+def with_calendar_absences(scenario: Scenario, source: str, folder: Path | None) -> Scenario:
+    """The scenario with each technician's ``absences_ics`` events appended to its absences.
+
+    Every file that cannot be used is one problem ``technicians[k].absences_ics: ...``.
+    """
+    named = [(k, t) for k, t in enumerate(scenario.technicians) if t.absences_ics is not None]
+    if not named:
+        return scenario
+    from models.absence_ics import read_absences  # only then: it loads recurring-ical-events
+
+    first = scenario.horizon.start
+    last = first + timedelta(days=scenario.horizon.days - 1)
+    technicians = list(scenario.technicians)
+    problems = []
+    for k, tech in named:
+        where, name = f"technicians[{k}].absences_ics", str(tech.absences_ics)
+        if folder is None:
+            problems.append(f"{where}: absences_ics needs a scenario file "
+                            "(relative paths are read from its folder)")
+            continue
+        try:
+            found = read_absences(folder / name, scenario.zone, first, last)
+        except ValueError as error:
+            problems.append(f"{where}: cannot read {shown(name)}: {error}")
+            continue
+        technicians[k] = tech.model_copy(update={"absences": [*tech.absences, *found]})
+    if problems:
+        raise ScenarioError(source, _capped(problems))
+    return scenario.model_copy(update={"technicians": technicians})
 
 
 # -- messages --------------------------------------------------------------------------------

@@ -162,14 +162,22 @@ class Prepared:
         if item.fixed is not None:
             inside = any(s <= item.fixed[0] and item.fixed[1] <= e for s, e in tech.available)
             return [item.fixed] if inside else []
-        span = [(item.earliest, self.horizon_end if item.deadline is None else item.deadline)]
+        end = self.horizon_end if item.deadline is None else item.deadline
         if item.windows is None:
-            return intersect(tech.available, span)
-        reachable = tech.available
-        if tech.after_hours:
-            blocked = [iv for iv, _ in tech.absences] + self.holiday_intervals
-            reachable = subtract([(0, self.horizon_end)], blocked)
-        return intersect(intersect(item.windows, reachable), span)
+            return clip(tech.available, item.earliest, end)
+        key = (item.customer, tech.index)
+        if key not in self._window_time:
+            reachable = tech.available
+            if tech.after_hours:
+                blocked = [iv for iv, _ in tech.absences] + self.holiday_intervals
+                reachable = subtract([(0, self.horizon_end)], blocked)
+            self._window_time[key] = intersect(item.windows, reachable)
+        return clip(self._window_time[key], item.earliest, end)
+
+    @cached_property
+    def _window_time(self) -> dict[tuple[str | None, int], list[Interval]]:
+        """(customer, technician) -> window time the technician can reach (memo of allowed)."""
+        return {}
 
     @cached_property
     def holiday_intervals(self) -> list[Interval]:
@@ -192,6 +200,18 @@ def intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
             i += 1
         else:
             j += 1
+    return out
+
+
+def clip(intervals: list[Interval], lo: int, hi: int) -> list[Interval]:
+    """The parts of sorted, disjoint ``intervals`` inside [lo, hi)."""
+    k = max(0, bisect.bisect_left(intervals, (lo, lo)) - 1)
+    out = []
+    for start, end in intervals[k:]:
+        if start >= hi:
+            break
+        if end > lo:
+            out.append((max(start, lo), min(end, hi)))
     return out
 
 

@@ -222,6 +222,12 @@ class Technician(Model):
         None, gt=0, le=24, description="Cap on planned hours per day, after-hours work included."
     )
     absences: list[Absence] = Field(default_factory=list, description="Vacation, sickness, ...")
+    absences_ics: str | None = Field(
+        None,
+        min_length=1,
+        description="ICS calendar whose busy events are added as absences (e.g. an Outlook "
+        "vacation export); a relative path is read from the scenario file's folder.",
+    )
 
     @property
     def label(self) -> str:

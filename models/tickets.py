@@ -166,10 +166,13 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
     if not first_line.strip():
         raise ScenarioError(source, ["is empty; expected a CSV export with a header row"])
     delimiter = max(",;\t|", key=first_line.count)
+    limit = csv.field_size_limit(MAX_BYTES)  # long ticket descriptions are no error
     try:
         table = list(csv.reader(io.StringIO(text.lstrip("\r\n")), delimiter=delimiter))
     except csv.Error as error:
         raise ScenarioError(source, [f"is not readable as CSV: {error}"]) from None
+    finally:
+        csv.field_size_limit(limit)
     header = [name.strip() for name in table[0]]
     return header, table[1:]
 
@@ -496,7 +499,8 @@ def skipped_message(fit: TicketFit) -> str | None:
     total = sum(fit.skipped.values())
     if not total:
         return None
-    parts = ", ".join(f"{count} {reason}" for reason, count in fit.skipped.most_common())
+    reasons = sorted(fit.skipped.items(), key=lambda item: (-item[1], item[0]))
+    parts = ", ".join(f"{count} {reason}" for reason, count in reasons)
     return f"skipped {total} {'row' if total == 1 else 'rows'}: {parts}"
 
 

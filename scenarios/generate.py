@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -200,7 +200,7 @@ class _Generator:
         self.working = [d for d in self.days if d.weekday() < 5 and d not in self.holidays]
         self.techs: list[_Tech] = []
         self.last_day: dict[str, date | None] = {}
-        self.demand: Counter[str] = Counter()
+        self.demand: defaultdict[str, float] = defaultdict(float)
         self.windows: dict[str, list[tuple[tuple[int, ...], Span]]] = {}
 
     # -- the team ----------------------------------------------------------------------
@@ -389,7 +389,7 @@ class _Generator:
         """Projects with ``count`` tasks in all, their efforts adding up to about ``budget``."""
         shapes: list[tuple[str, list[_Task]]] = []
         largest = min(8, 2 + 2 * self.weeks)
-        supply: Counter[str] = Counter()
+        supply: defaultdict[str, float] = defaultdict(float)
         for tech in self.techs:
             for skill in tech.skills:
                 supply[skill] += self.capacity(tech) / len(tech.skills)

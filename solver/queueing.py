@@ -22,6 +22,7 @@ offered wait behind ``j`` queued incidents being a pure-death time with rates
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,8 @@ import numpy as np
 MAX_AGENTS = 1_000_000
 """Searches for a staffing level give up beyond this many agents (the input is absurd)."""
 _TINY = 1e-18
+MAX_TERMS = 10_000_000
+"""Longest Erlang A series summed; only patience millions of times the handling gets there."""
 """Series terms below this share of the largest term no longer change a float sum."""
 
 
@@ -246,21 +249,63 @@ def required_agents(
         raise ValueError(f"max occupancy must lie in (0, 1], got {max_occupancy}")
     positions_for(0, shrinkage)  # validates shrinkage before the search
     traffic = queue.traffic
-    # Below these counts no answer is possible: Erlang C is unstable at N <= A and its
-    # occupancy is A / N; with abandonment at most N / A of the arrivals are served at all.
+    if traffic * level > MAX_AGENTS:
+        raise ValueError(f"{traffic:.3g} Erlangs need more than {MAX_AGENTS} agents")
+
+    def meets(found: Performance) -> bool:
+        return found.service_level >= level and found.occupancy <= max_occupancy
+
     if queue.patience is None:
-        first = max(math.floor(traffic) + 1, math.ceil(traffic / max_occupancy * (1 - 1e-12)))
+        found = _erlang_c_search(queue, target, meets, max_occupancy)
     else:
-        first = math.floor(level * traffic)
-    agents = max(1, first)
+        found = _erlang_a_search(queue, target, meets, level)
+    return Staffing(found.agents, positions_for(found.agents, shrinkage), found)
+
+
+def _erlang_c_search(
+    queue: Queue, target: float, meets: Callable[[Performance], bool], max_occupancy: float
+) -> Performance:
+    """Count up from the first stable count meeting the occupancy, Erlang B one step a count."""
+    traffic = queue.traffic
+    agents = max(1, math.floor(traffic) + 1, math.ceil(traffic / max_occupancy * (1 - 1e-12)))
     log_b = log_erlang_b(agents, traffic)
     while agents <= MAX_AGENTS:
-        found = _performance_from(queue, agents, target, log_b)
-        if found.service_level >= level and found.occupancy <= max_occupancy:
-            return Staffing(agents, positions_for(agents, shrinkage), found)
+        found = _erlang_c_performance(queue, agents, target, log_b)
+        if meets(found):
+            return found
         agents += 1
         log_b = _next_log_b(log_b, agents, traffic)
     raise ValueError(f"more than {MAX_AGENTS} agents needed; check the inputs")
+
+
+def _erlang_a_search(
+    queue: Queue, target: float, meets: Callable[[Performance], bool], level: float
+) -> Performance:
+    """Gallop up, then bisect: service level rises and occupancy falls with each agent.
+
+    With abandonment at most N / A of the arrivals are served, so N >= level A; below
+    ``hopeless`` more than MAX_TERMS / 2 incidents queue and none is answered in time.
+    """
+    assert queue.patience is not None
+    hopeless = (queue.per_minute - MAX_TERMS / 2 / queue.patience) * queue.handling
+    low = max(1, math.floor(level * queue.traffic), math.floor(hopeless))
+    seen: dict[int, Performance] = {}
+
+    def at(agents: int) -> Performance:
+        if agents not in seen:
+            log_b = log_erlang_b(agents, queue.traffic)
+            seen[agents] = _erlang_a_performance(queue, agents, target, log_b)
+        return seen[agents]
+
+    high, step = low, 1
+    while not meets(at(high)):  # every count below `low` fails
+        low, high, step = high + 1, high + step, step * 2
+        if high > MAX_AGENTS:
+            raise ValueError(f"more than {MAX_AGENTS} agents needed; check the inputs")
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if meets(at(middle)) else (middle + 1, high)
+    return at(high)
 
 
 def _next_log_b(log_b: float, agents: int, traffic: float) -> float:
@@ -271,6 +316,7 @@ def _next_log_b(log_b: float, agents: int, traffic: float) -> float:
 
 
 def _performance_from(queue: Queue, agents: int, target: float, log_b: float) -> Performance:
+    """The measures of either model, given ``log B(agents, traffic)``."""
     if queue.patience is None:
         return _erlang_c_performance(queue, agents, target, log_b)
     return _erlang_a_performance(queue, agents, target, log_b)
@@ -315,20 +361,19 @@ def _log_series(x: float, y: float) -> float:
     """``log(G(x, y) - 1) = log sum_{j>=1} y^j / ((x+1)...(x+j))``, in log space.
 
     The terms grow while ``x + j < y`` and then fall faster than geometrically; they are
-    summed in chunks until the newest term is negligible against the largest.
+    summed in chunks, relative to the largest so far, until the newest is negligible.
     """
     if y <= 0:
         return -math.inf
-    chunk = int(max(64, 4 * math.sqrt(y) + 64))
-    start, offset, logs = 1, 0.0, []
-    while True:
-        k = np.arange(start, start + chunk, dtype=float)
-        terms = offset + np.cumsum(math.log(y) - np.log(x + k))
-        logs.append(terms)
-        offset = float(terms[-1])
-        start += chunk
-        peak = max(float(part.max()) for part in logs)
-        if x + start > y and offset < peak + math.log(_TINY):
-            break
-    every = np.concatenate(logs)
-    return float(peak + math.log(np.exp(every - peak).sum()))
+    log_y, chunk = math.log(y), int(max(64, 4 * math.sqrt(y) + 64))
+    start, offset, peak, total = 1, 0.0, -math.inf, 0.0  # total = sum exp(term - peak)
+    while not (x + start > y and offset < peak + math.log(_TINY)):
+        if start > MAX_TERMS:
+            raise ValueError("patience too long against handling for Erlang A; leave it out")
+        terms = offset + np.cumsum(log_y - np.log(x + np.arange(start, start + chunk)))
+        top = float(terms.max())
+        if top > peak:
+            total, peak = total * math.exp(peak - top), top
+        total += float(np.exp(terms - peak).sum())
+        offset, start = float(terms[-1]), start + chunk
+    return peak + math.log(total)

@@ -9,7 +9,7 @@ import argparse
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from models.io import ScenarioError, load_scenario, write_json
@@ -42,7 +42,7 @@ def summary_lines(prepared: Prepared) -> list[str]:
     first, last = prepared.days[0].date, prepared.days[-1].date
     holidays = sorted(d for d in prepared.holidays if first <= d <= last)
     work = Counter(item.kind for item in prepared.items)
-    effort = Counter()
+    effort: Counter[str] = Counter()
     for item in prepared.items:
         effort[item.kind] += item.effort
     capacity = sum(prepared.capacity(t) for t in prepared.technicians)
@@ -157,15 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("plan", type=Path, help="plan.json")
     check.set_defaults(run=cmd_check)
 
-    from ui import commands_calendar
+    from ui import commands_calendar, commands_incidents
 
     commands_calendar.register(commands)
-    for register in EXTRA_COMMANDS:
-        register(commands)
+    commands_incidents.register(commands)
     return parser
-
-
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

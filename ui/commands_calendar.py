@@ -1,9 +1,21 @@
-"""Calendar commands of ``mspplan``: ``export-ics`` writes a plan as ICS calendars."""
+"""Calendar commands of ``mspplan``: ``export-ics`` writes a plan as ICS calendars,
+``publish`` puts it on a CalDAV server.
+
+``publish`` exits 0 when done, 2 for bad input (scenario, plan, URL, a missing password
+variable) and 3 when the CalDAV server cannot be reached or refuses (wrong password, not a
+CalDAV URL, a refused request).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
+
+EXIT_SERVER = 3
+"""``publish``: the CalDAV server could not be reached or refused a step."""
+PASSWORD_ENV = "MSPPLAN_CALDAV_PASSWORD"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -21,6 +33,30 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--previous", type=Path, default=None, help="the plan exported before (plan.json)"
     )
     export.set_defaults(run=cmd_export_ics)
+
+    publish = commands.add_parser(
+        "publish",
+        help="put each technician's events into a calendar on a CalDAV server",
+        description="Publish a plan to a CalDAV server: one calendar mspplan-<technician> per "
+        "technician (created if missing), one event per UID; changed events are updated and "
+        "events the plan no longer has are deleted (only mspplan's own events). The password "
+        "is read from an environment variable, never from the command line. Exit codes: 0 "
+        "done, 2 bad input, 3 the server could not be reached or refused.",
+    )
+    publish.add_argument("scenario", type=Path, help="scenario file (YAML or JSON)")
+    publish.add_argument("plan", type=Path, help="plan.json made for the scenario")
+    publish.add_argument("--url", required=True, help="CalDAV address, e.g. https://dav.example.com/")
+    publish.add_argument("--user", required=True, help="user name on the CalDAV server")
+    publish.add_argument(
+        "--password-env",
+        default=PASSWORD_ENV,
+        metavar="VAR",
+        help=f"environment variable holding the password (default {PASSWORD_ENV})",
+    )
+    publish.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for each answer (default 30)"
+    )
+    publish.set_defaults(run=cmd_publish)
 
 
 def cmd_export_ics(args: argparse.Namespace) -> int:
@@ -53,3 +89,50 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
         extra = f", {calendar.cancelled} cancelled" if calendar.cancelled else ""
         print(f"wrote {target}: {calendar.title}, {calendar.events} events{extra}")
     return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish a plan over CalDAV; bad input exits 2, a failing server 3 (one line, no
+    traceback, never the password)."""
+    from models.check import load_plan
+    from models.ics import plan_problems
+    from models.io import ScenarioError, load_scenario
+    from models.prepare import prepare
+    from models.publish import PublishError, publish, shown_url, url_problem
+    from ui.cli import EXIT_OK, UsageError
+
+    problem = url_problem(args.url, args.password_env)
+    if problem:
+        raise UsageError(f"--url {shown_url(args.url)} {problem}")
+    if args.timeout <= 0:
+        raise UsageError(f"--timeout must be positive, got {args.timeout:g}")
+    password = os.environ.get(args.password_env)
+    if not password:
+        state = "is empty" if password == "" else "is not set"
+        raise UsageError(f"the environment variable {args.password_env} {state}: put the "
+                         "CalDAV password there (it is never taken from the command line)")
+    prepared = prepare(load_scenario(args.scenario))
+    plan = load_plan(args.plan)
+    problems = plan_problems(prepared, plan)
+    if problems:
+        raise ScenarioError(str(args.plan), problems)
+    try:
+        outcomes = publish(prepared, plan, url=args.url, username=args.user,
+                           password=password, timeout=args.timeout)
+    except PublishError as error:
+        _print_outcomes(error.done)
+        print(f"mspplan publish: {error}", file=sys.stderr)
+        if "user name or password" in str(error):
+            print(f"mspplan publish: check --user and the password in {args.password_env}",
+                  file=sys.stderr)
+        return EXIT_SERVER
+    _print_outcomes(outcomes)
+    print(f"published {len(outcomes)} calendars to {shown_url(args.url)}")
+    return EXIT_OK
+
+
+def _print_outcomes(outcomes: list) -> None:
+    for o in outcomes:
+        new = ", new calendar" if o.new_collection else ""
+        print(f"{o.technician} ({o.collection}{new}): {o.created} created, {o.updated} updated, "
+              f"{o.deleted} deleted, {o.unchanged} unchanged")

@@ -21,7 +21,7 @@ def solve_with_progress(prepared: Prepared, args: argparse.Namespace) -> PlanRes
     params = SolveParams(time_limit=args.time_limit, seed=args.seed, method=args.method)
     if not sys.stdout.isatty():
         return solve(prepared, params)
-    latest = {"objective": None, "bound": None}
+    latest: dict[str, float | None] = {"objective": None, "bound": None}
 
     def on_plan(elapsed: float, objective: float, bound: float) -> None:
         latest.update(objective=objective, bound=bound)
