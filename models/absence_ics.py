@@ -106,7 +106,7 @@ def parse_calendars(text: str) -> list[Calendar]:
     except (ValueError, KeyError, IndexError, TypeError) as error:
         raise ValueError(f"is not valid iCalendar ({_first_line(error)})") from None
     if not calendars:
-        raise ValueError("holds no VCALENDAR")
+        raise ValueError("is not valid iCalendar (no complete VCALENDAR: is the file cut off?)")
     return calendars
 
 

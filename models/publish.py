@@ -138,9 +138,13 @@ class Outcome:
 class PublishError(Exception):
     """Talking to the CalDAV server failed; the message is one line, ``done`` what was done."""
 
-    def __init__(self, message: str, done: list[Outcome] | None = None) -> None:
+    def __init__(
+        self, message: str, done: list[Outcome] | None = None, *, login_refused: bool = False
+    ) -> None:
         super().__init__(message)
         self.done = list(done or [])
+        self.login_refused = login_refused
+        """The server refused the user name or password (HTTP 401)."""
 
 
 def url_problem(url: str, password_env: str = "an environment variable") -> str | None:
@@ -235,7 +239,7 @@ def _sync(
             calendar = principal.make_calendar(name=collection.title, cal_id=name)
         outcome.new_collection, stored = True, {}
     else:
-        with session.step(f"renaming the calendar {name}"):
+        with session.step(f"setting the display name of {name}"):
             if calendar.get_display_name() != collection.title:
                 calendar.set_properties([dav.DisplayName(collection.title)])
         with session.step(f"reading the calendar {name}"):
@@ -264,7 +268,11 @@ def _stored(calendar: Any) -> dict[str, list[tuple[Any, Event]]]:
     """The collection's events with one of our UIDs: UID -> [(resource, its VEVENT)]."""
     found: dict[str, list[tuple[Any, Event]]] = {}
     for obj in calendar.get_events():
-        events = Calendar.from_ical(obj.data).events
+        try:
+            events = Calendar.from_ical(obj.data).events
+        except ValueError:  # not ours (ours parse): leave it alone
+            log.warning("%s: cannot parse %s; left alone", calendar.url, obj.url)
+            continue
         uid = str(events[0].get("UID", "")) if events else ""
         if uid.endswith(OUR_UIDS):
             master = next((e for e in events if "RECURRENCE-ID" not in e), events[0])
@@ -312,7 +320,9 @@ class _Session:
             message = f"{what}: {self.reason(error, login)}"
             if self.password:
                 message = message.replace(self.password, "***")
-            raise PublishError(" ".join(message.split()), self.done) from None
+            refused = isinstance(error, AuthorizationError) and error.status in (None, 401)
+            raise PublishError(" ".join(message.split()), self.done,
+                               login_refused=refused) from None
 
     def reason(self, error: Exception, login: bool) -> str:
         """What went wrong, in one line."""

@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 
 MAX_FREE_ITEMS = 150
 MAX_GROUP = 6
-STEP_SECONDS = 2.0
+UNSCHEDULED_ROOM = 20
+"""Places for unscheduled items in every piece, however busy its technicians are."""
+STEP_SECONDS = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,8 +58,7 @@ def improve(
     best = schedule_objective(prepared, schedule)
     steps = kept = 0
     while time.perf_counter() < deadline - 0.5:
-        group = _choose_group(prepared, schedule, rng)
-        piece = cut(prepared, schedule, group)
+        piece = cut(prepared, schedule, *_choose_group(prepared, schedule, rng))
         if not piece.items:
             continue
         steps += 1
@@ -75,26 +76,53 @@ def improve(
     return schedule
 
 
-def _choose_group(prepared: Prepared, schedule: Schedule, rng: random.Random) -> list[int]:
-    """Technicians of an unscheduled item's skills, or a technician and its closest peers."""
+def _choose_group(
+    prepared: Prepared, schedule: Schedule, rng: random.Random
+) -> tuple[list[int], PreparedItem | None]:
+    """Technicians in order of preference, and the unscheduled item the step is about.
+
+    Mostly an unscheduled item: the technicians doing its predecessors first (so a chain that
+    ends too late can move earlier), then ones who could take it. Otherwise a technician and
+    its peers by shared skills, to even out load and lateness.
+    """
     waiting = [
         item for item in prepared.items if item.index not in schedule.placed and item.eligible
     ]
-    if waiting and rng.random() < 0.5:
-        pool = list(rng.choice(waiting).eligible)
-        return rng.sample(pool, min(MAX_GROUP, len(pool)))
+    if waiting and rng.random() < 0.7:
+        focus = rng.choice(waiting)
+        chain = sorted(
+            {schedule.placed[b][0] for b in _ancestors(prepared, focus) if b in schedule.placed}
+        )
+        rng.shuffle(chain)
+        pool = [t for t in focus.eligible if t not in chain]
+        rng.shuffle(pool)
+        return chain[: MAX_GROUP // 2] + pool, focus
     seed_tech = rng.choice(prepared.technicians)
     peers = sorted(
         (t for t in prepared.technicians if t.index != seed_tech.index),
         key=lambda t: (-len(t.skills & seed_tech.skills), rng.random()),
     )
-    return [seed_tech.index] + [t.index for t in peers[: rng.randint(1, MAX_GROUP - 1)]]
+    return [seed_tech.index] + [t.index for t in peers], None
 
 
-def cut(prepared: Prepared, schedule: Schedule, group: list[int]) -> Piece:
-    """The sub-scenario of ``group``: its technicians and the items they do or could take."""
-    members = set(group)
-    free = _free_items(prepared, schedule, members)
+def _ancestors(prepared: Prepared, item: PreparedItem) -> set[int]:
+    found: set[int] = set()
+    todo = list(item.after)
+    while todo:
+        before = todo.pop()
+        if before not in found:
+            found.add(before)
+            todo += prepared.items[before].after
+    return found
+
+
+def cut(
+    prepared: Prepared, schedule: Schedule, candidates: list[int], focus: PreparedItem | None
+) -> Piece:
+    """The sub-scenario of the first few ``candidates``: they and the items they do or could
+    take, within MAX_GROUP technicians and about MAX_FREE_ITEMS items."""
+    group = _take_group(schedule, candidates)
+    free = _free_items(prepared, schedule, set(group), focus)
     tech_map = {t: k for k, t in enumerate(group)}
     item_map = {i: k for k, i in enumerate(free)}
     technicians = [_sub_technician(prepared, schedule, t, k) for t, k in tech_map.items()]
@@ -106,7 +134,26 @@ def cut(prepared: Prepared, schedule: Schedule, group: list[int]) -> Piece:
     return Piece(prepared=sub, techs=group, items=free)
 
 
-def _free_items(prepared: Prepared, schedule: Schedule, members: set[int]) -> list[int]:
+def _take_group(schedule: Schedule, candidates: list[int]) -> list[int]:
+    """Candidates in order while their planned items leave room for unscheduled ones."""
+    load: dict[int, int] = {}
+    for tech, _ in schedule.placed.values():
+        load[tech] = load.get(tech, 0) + 1
+    group: list[int] = []
+    items = 0
+    for tech in candidates[:MAX_GROUP]:
+        if group and items + load.get(tech, 0) > MAX_FREE_ITEMS - UNSCHEDULED_ROOM:
+            break
+        group.append(tech)
+        items += load.get(tech, 0)
+    return group
+
+
+def _free_items(
+    prepared: Prepared, schedule: Schedule, members: set[int], focus: PreparedItem | None
+) -> list[int]:
+    """Everything the members do, the focus item, and other unscheduled items they could take;
+    an unscheduled item only with its unscheduled predecessors."""
     placed_here = [i for i, (t, _) in schedule.placed.items() if t in members]
     could_take = sorted(
         (
@@ -114,19 +161,17 @@ def _free_items(prepared: Prepared, schedule: Schedule, members: set[int]) -> li
             for item in prepared.items
             if item.index not in schedule.placed and members.intersection(item.eligible)
         ),
-        key=lambda i: (prepared.items[i].priority, i),
+        key=lambda i: (focus is None or i != focus.index, prepared.items[i].priority, i),
     )
-    room = max(0, MAX_FREE_ITEMS - len(placed_here))
+    room = max(UNSCHEDULED_ROOM, MAX_FREE_ITEMS - len(placed_here))
     chosen = set(placed_here) | set(could_take[:room])
-    # an unscheduled item needs its unscheduled predecessors in the piece too
     changed = True
     while changed:
         changed = False
         for i in list(chosen):
-            for b in prepared.items[i].after:
-                if b not in schedule.placed and b not in chosen:
-                    chosen.discard(i)
-                    changed = True
+            if any(b not in schedule.placed and b not in chosen for b in prepared.items[i].after):
+                chosen.discard(i)
+                changed = True
     return sorted(chosen)
 
 

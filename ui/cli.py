@@ -1,6 +1,6 @@
 """The ``mspplan`` command line: thin calls into models and solver, clear messages, exit codes.
 
-Exit codes: 0 ok, 1 the plan breaks a rule (check), 2 bad input.
+Exit codes: 0 ok, 1 the plan breaks a rule (check), 2 bad input, 3 a server refused (publish).
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from models.publish import Outcome
 
 EXIT_SERVER = 3
 """``publish``: the CalDAV server could not be reached or refused a step."""
@@ -121,17 +125,15 @@ def cmd_publish(args: argparse.Namespace) -> int:
                            password=password, timeout=args.timeout)
     except PublishError as error:
         _print_outcomes(error.done)
-        print(f"mspplan publish: {error}", file=sys.stderr)
-        if "user name or password" in str(error):
-            print(f"mspplan publish: check --user and the password in {args.password_env}",
-                  file=sys.stderr)
+        hint = f"; check --user and the password in {args.password_env}"
+        print(f"mspplan publish: {error}{hint if error.login_refused else ''}", file=sys.stderr)
         return EXIT_SERVER
     _print_outcomes(outcomes)
     print(f"published {len(outcomes)} calendars to {shown_url(args.url)}")
     return EXIT_OK
 
 
-def _print_outcomes(outcomes: list) -> None:
+def _print_outcomes(outcomes: list[Outcome]) -> None:
     for o in outcomes:
         new = ", new calendar" if o.new_collection else ""
         print(f"{o.technician} ({o.collection}{new}): {o.created} created, {o.updated} updated, "
