@@ -58,11 +58,10 @@ def hourly_arrivals(incidents: Incidents, weekday: int, working: bool) -> list[f
         if not working:
             scale *= OFFICE_QUIET_DAY_SHARE
         return [weight * scale for weight in OFFICE_DAY]
-    assert isinstance(profile, dict)
-    working_days = [sum(profile.get(day, [0.0] * 24)) for day in WEEKDAYS[:5]]
-    mean = sum(working_days) / 5
+    weights_of: dict[str, list[float]] = {str(day): weights for day, weights in profile.items()}
+    mean = sum(sum(weights_of.get(day, [])) for day in WEEKDAYS[:5]) / 5
     day = WEEKDAYS[weekday] if working or weekday >= 5 else "sun"
-    weights = profile.get(day, [0.0] * 24)  # type: ignore[call-overload]
+    weights = weights_of.get(day, [0.0] * 24)
     return [w * incidents.per_day / mean for w in weights] if mean else [0.0] * 24
 
 

@@ -180,6 +180,20 @@ class Prepared:
         return {}
 
     @cached_property
+    def hours(self) -> list[tuple[Day, int, Interval]]:
+        """Every local hour of the horizon: (day, hour of day, its minutes); a skipped hour
+        (spring forward) is left out, a repeated one (autumn) is one longer interval."""
+        found = []
+        for day in self.days:
+            for hour in range(24):
+                start = self.minute(datetime.combine(day.date, time(hour)))
+                following = datetime.combine(day.date, time(hour + 1)) if hour < 23 else None
+                end = day.end if following is None else self.minute(following)
+                if start < end:
+                    found.append((day, hour, (start, end)))
+        return found
+
+    @cached_property
     def holiday_intervals(self) -> list[Interval]:
         return [(d.start, d.end) for d in self.days if d.date in self.holidays]
 

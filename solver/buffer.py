@@ -5,17 +5,26 @@
 segment is long enough, one block per segment, each of ``percent`` of that segment.
 ``duty``: on each working day, ``duty`` present technicians take no planned work; the block
 spans the technician's available time of that day.
+``forecast``: in every local hour, as many technicians as Erlang C asks for stay free of
+planned work: the forecast's arrivals of that hour (all classes: every incident occupies a
+technician), its mean handling time, and the response target of each of the two most urgent
+classes at the scenario's service level; the larger of the two counts, at most the number
+of technicians present for the whole hour.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
+from models.forecast import elapsed_minutes, hourly_arrivals, urgent_classes
 from models.prepare import Day, Interval, Prepared, PreparedTechnician
+from solver.queueing import Queue, required_agents
 
 RESERVE_REASON = "incident reserve"
 DUTY_REASON = "incident duty"
+FORECAST_REASON = "incident reserve (forecast)"
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,49 @@ def duty_days(prepared: Prepared, duty: int) -> list[DutyDay]:
         if count:
             found.append(DutyDay(day.index, count, spans, (day.start, day.end)))
     return found
+
+
+@dataclass(frozen=True)
+class ForecastPeriod:
+    """An hour in which ``count`` of the ``present`` technicians keep free of planned work."""
+
+    start: int
+    end: int
+    count: int
+    present: tuple[int, ...]
+
+
+def forecast_periods(prepared: Prepared, service_level: float) -> list[ForecastPeriod]:
+    """The reserve profile of the ``forecast`` policy, hour by hour."""
+    incidents = prepared.scenario.incidents
+    if incidents is None or service_level <= 0:
+        return []
+    handling = elapsed_minutes(incidents.handling.mean)
+    targets = tuple(elapsed_minutes(p.response) for p in urgent_classes(incidents))
+    arrivals: dict[tuple[int, bool], list[float]] = {}
+    found = []
+    for day, hour, (start, end) in prepared.hours:
+        key = (day.date.weekday(), day.working)
+        if key not in arrivals:
+            arrivals[key] = hourly_arrivals(incidents, *key)
+        present = tuple(
+            t.index
+            for t in prepared.technicians
+            if any(s <= start and end <= e for s, e in t.available_on(day))
+        )
+        if not present or arrivals[key][hour] <= 0 or handling <= 0:
+            continue
+        needed = _technicians_needed(arrivals[key][hour] / 60, handling, targets, service_level)
+        found.append(ForecastPeriod(start, end, min(needed, len(present)), present))
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _technicians_needed(
+    per_minute: float, handling: float, targets: tuple[float, ...], level: float
+) -> int:
+    queue = Queue(per_minute=per_minute, handling=handling)
+    return max(required_agents(queue, target, level).raw for target in targets)
 
 
 def buffer_level(prepared: Prepared) -> tuple[str | None, float]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from models.prepare import Prepared
-from solver.buffer import DUTY_REASON, RESERVE_REASON
+from solver.buffer import DUTY_REASON, FORECAST_REASON, RESERVE_REASON
 from solver.constraints import add_constraints
 from solver.penalties import Term, penalize_balance, penalize_late, penalize_unscheduled
 from solver.schedule import Schedule
@@ -87,6 +87,10 @@ def _hint_buffer(v: Variables, schedule: Schedule, values: dict) -> None:
     }
     for key, literal in v.duty.items():
         values[literal] = int(key in on_duty)
+    for (t, p), literal in v.free.items():
+        period = v.forecast[p]
+        kept = unused[t, FORECAST_REASON]
+        values[literal] = int(any(s <= period.start and period.end <= e for s, e in kept))
 
 
 def _hint_terms(planning: PlanningModel, values: dict) -> None:
@@ -102,12 +106,8 @@ def _hint_terms(planning: PlanningModel, values: dict) -> None:
         tech = v.prepared.technicians[t]
         work = sum(v.prepared.items[i].parts[k] * values[v.assign[i, t]] for i, k, _ in v.work[t])
         reserve = sum(block.length for block, _, _ in v.reserve if block.tech == t)
-        duty = sum(
-            (day.spans[t][1] - day.spans[t][0]) * values[v.duty[t, day.day]]
-            for day in v.duty_days
-            if t in day.spans
-        )
-        values[busy] = 100 * (work + reserve + duty)
+        optional = sum(minutes * values[literal] for minutes, literal in v.optional_reserve(t))
+        values[busy] = 100 * (work + reserve + optional)
         values[v.utilisation[t]] = values[busy] // v.prepared.capacity(tech)
     if v.spread is not None:
         top, bottom, spread = v.spread
@@ -133,4 +133,8 @@ def read_schedule(planning: PlanningModel, solver: cp_model.CpSolver) -> Schedul
         for t, (lo, hi) in day.spans.items():
             if solver.boolean_value(v.duty[t, day.day]):
                 schedule.reserve.append((t, lo, hi, DUTY_REASON))
+    for (t, p), literal in v.free.items():
+        if solver.boolean_value(literal):
+            period = v.forecast[p]
+            schedule.reserve.append((t, period.start, period.end, FORECAST_REASON))
     return schedule

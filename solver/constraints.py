@@ -18,6 +18,7 @@ def add_constraints(v: Variables) -> None:
     add_precedence(v)
     add_no_overlap(v)
     add_duty(v)
+    add_forecast_reserve(v)
     add_daily_caps(v)
 
 
@@ -59,13 +60,13 @@ def add_precedence(v: Variables) -> None:
 
 
 def add_no_overlap(v: Variables) -> None:
-    """NoOverlap(work[t] + reserve[t] + duty[t]) for every technician t."""
+    """NoOverlap(work[t] + reserve[t] + duty and forecast blocks[t]) for every technician t."""
     reserve = defaultdict(list)
     for block, _, interval in v.reserve:
         reserve[block.tech].append(interval)
     for tech in v.prepared.technicians:
         t = tech.index
-        intervals = [iv for _, _, iv in v.work[t]] + reserve[t] + v.duty_intervals[t]
+        intervals = [iv for _, _, iv in v.work[t]] + reserve[t] + v.blocks[t]
         if len(intervals) > 1:
             v.model.add_no_overlap(intervals)
 
@@ -74,6 +75,12 @@ def add_duty(v: Variables) -> None:
     """sum_t duty[t,d] = count[d] on each working day."""
     for day in v.duty_days:
         v.model.add(sum(v.duty[t, day.day] for t in day.spans) == day.count)
+
+
+def add_forecast_reserve(v: Variables) -> None:
+    """sum_t free[t,p] >= count[p] in each forecast period p."""
+    for p, period in enumerate(v.forecast):
+        v.model.add(sum(v.free[t, p] for t in period.present) >= period.count)
 
 
 def add_daily_caps(v: Variables) -> None:

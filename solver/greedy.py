@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from functools import partial
 
 from models.prepare import Prepared, PreparedItem
 from solver.buffer import (
     DUTY_REASON,
+    FORECAST_REASON,
     RESERVE_REASON,
     ReserveBlock,
     buffer_level,
     duty_days,
+    forecast_periods,
     percent_blocks,
 )
 from solver.schedule import BusyCalendar, Schedule
@@ -88,6 +91,8 @@ def greedy(prepared: Prepared) -> Schedule:
     policy, level = buffer_level(prepared)
     if policy == "duty":
         _place_duty(state, int(level))
+    if policy == "forecast":
+        _place_forecast(state, level)
     if policy == "percent":
         for block in percent_blocks(prepared, level):
             state.pending.setdefault(block.tech, []).append(block)
@@ -113,6 +118,37 @@ def _place_duty(state: GreedyState, duty: int) -> None:
             served[tech] += 1
             state.occupy(tech, *day.whole, work=False)
             state.schedule.reserve.append((tech, start, end, DUTY_REASON))
+
+
+def _place_forecast(state: GreedyState, service_level: float) -> None:
+    """Keep each hour's technicians free: stay with the same ones for up to 2 h, then hand
+    over to those with the least reserve so far (few skills first: they are least missed)."""
+    prepared = state.prepared
+    reserved: Counter[int] = Counter()
+    today: Counter[int] = Counter()
+    previous: set[int] = set()
+    current_day = -1
+    for period in forecast_periods(prepared, service_level):
+        day = prepared.day_of(period.start).index
+        if day != current_day:
+            today, previous, current_day = Counter(), set(), day
+
+        chosen = sorted(period.present, key=partial(_handover, prepared, today, previous, reserved))
+        chosen = chosen[: period.count]
+        for t in chosen:
+            length = period.end - period.start
+            reserved[t] += length
+            today[t] += length
+            state.occupy(t, period.start, period.end, work=False)
+            state.schedule.reserve.append((t, period.start, period.end, FORECAST_REASON))
+        previous = set(chosen)
+
+
+def _handover(
+    prepared: Prepared, today: Counter[int], previous: set[int], reserved: Counter[int], t: int
+) -> tuple[bool, int, int, int, int]:
+    staying = t in previous and today[t] < 120
+    return (not staying, today[t], len(prepared.technicians[t].skills), reserved[t], t)
 
 
 def _place_fixed(state: GreedyState, item: PreparedItem) -> None:

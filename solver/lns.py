@@ -20,7 +20,7 @@ from collections.abc import Callable
 from ortools.sat.python import cp_model
 
 from models.prepare import Prepared, PreparedItem, PreparedTechnician, subtract
-from solver.buffer import DUTY_REASON, buffer_level
+from solver.buffer import DUTY_REASON, FORECAST_REASON, buffer_level
 from solver.builder import add_hint, build, read_schedule
 from solver.objective import schedule_objective
 from solver.schedule import Schedule
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 MAX_FREE_ITEMS = 150
 MAX_GROUP = 6
+KEPT = (DUTY_REASON, FORECAST_REASON)
+"""Reserve that binds the whole team stays where it is while a piece is re-planned."""
 UNSCHEDULED_ROOM = 20
 """Places for unscheduled items in every piece, however busy its technicians are."""
 STEP_SECONDS = 1.0
@@ -128,7 +130,7 @@ def cut(
     technicians = [_sub_technician(prepared, schedule, t, k) for t, k in tech_map.items()]
     items = [_sub_item(prepared, schedule, prepared.items[i], item_map, tech_map) for i in free]
     scenario = prepared.scenario
-    if buffer_level(prepared)[0] == "duty":  # duty stays where it is: it binds the whole team
+    if buffer_level(prepared)[0] in ("duty", "forecast"):  # it binds the whole team: kept
         scenario = scenario.model_copy(update={"buffer": None})
     sub = dataclasses.replace(prepared, scenario=scenario, technicians=technicians, items=items)
     return Piece(prepared=sub, techs=group, items=free)
@@ -176,22 +178,29 @@ def _free_items(
 
 
 def _sub_technician(prepared: Prepared, schedule: Schedule, t: int, k: int) -> PreparedTechnician:
-    """Technician t as index k; its duty days (kept in place) count as absences."""
+    """Technician t as index k; its duty days and forecast hours (kept in place) count as
+    absences (a duty day whole: no planned work that day, after hours neither)."""
     tech = prepared.technicians[t]
-    days = [
-        prepared.day_of(s)
-        for tt, s, _, reason in schedule.reserve
-        if tt == t and reason == DUTY_REASON
+    kept = [
+        (_kept_interval(prepared, s, e, reason), reason)
+        for tt, s, e, reason in schedule.reserve
+        if tt == t and reason in KEPT
     ]
-    duty = [((day.start, day.end), DUTY_REASON) for day in days]
-    if not duty:
+    if not kept:
         return dataclasses.replace(tech, index=k)
     return dataclasses.replace(
         tech,
         index=k,
-        absences=tech.absences + duty,
-        available=subtract(tech.available, [iv for iv, _ in duty]),
+        absences=tech.absences + kept,
+        available=subtract(tech.available, [iv for iv, _ in kept]),
     )
+
+
+def _kept_interval(prepared: Prepared, start: int, end: int, reason: str) -> tuple[int, int]:
+    if reason == DUTY_REASON:
+        day = prepared.day_of(start)
+        return day.start, day.end
+    return start, end
 
 
 def _sub_item(
@@ -251,7 +260,7 @@ def _restrict(schedule: Schedule, piece: Piece) -> Schedule:
         reserve=[
             (tech_map[t], s, e, reason)
             for t, s, e, reason in schedule.reserve
-            if t in tech_map and reason != DUTY_REASON
+            if t in tech_map and reason not in KEPT
         ],
     )
 
@@ -261,6 +270,6 @@ def _merge(schedule: Schedule, piece: Piece, result: Schedule) -> Schedule:
     members, freed = set(piece.techs), set(piece.items)
     placed = {i: v for i, v in schedule.placed.items() if i not in freed}
     placed |= {piece.items[i]: (piece.techs[t], starts) for i, (t, starts) in result.placed.items()}
-    reserve = [r for r in schedule.reserve if r[0] not in members or r[3] == DUTY_REASON]
+    reserve = [r for r in schedule.reserve if r[0] not in members or r[3] in KEPT]
     reserve += [(piece.techs[t], s, e, reason) for t, s, e, reason in result.reserve]
     return Schedule(placed=placed, reserve=reserve)

@@ -100,18 +100,14 @@ def penalize_balance(v: Variables) -> list[Term]:
 
 
 def _utilisation(v: Variables, t: int, capacity: int) -> cp_model.IntVar:
-    """u_t = floor(100 * busy_t / capacity_t) with busy = work + reserve + duty minutes."""
+    """u_t = floor(100 * busy_t / capacity_t) with busy = work + reserve minutes."""
     name = v.prepared.technicians[t].id
     work = [(v.prepared.items[i].parts[k], v.assign[i, t]) for i, k, _ in v.work[t]]
+    work += v.optional_reserve(t)
     reserve = sum(block.length for block, _, _ in v.reserve if block.tech == t)
-    duty_minutes = [
-        (day.spans[t][1] - day.spans[t][0], v.duty[t, day.day])
-        for day in v.duty_days
-        if t in day.spans
-    ]
-    upper = sum(m for m, _ in work) + reserve + sum(m for m, _ in duty_minutes)
+    upper = sum(m for m, _ in work) + reserve
     busy = v.model.new_int_var(0, 100 * upper, f"busy100({name})")
-    v.model.add(busy == 100 * (sum(m * lit for m, lit in work + duty_minutes) + reserve))
+    v.model.add(busy == 100 * (sum(m * lit for m, lit in work) + reserve))
     utilisation = v.model.new_int_var(0, max(0, 100 * upper // capacity), f"utilisation({name})")
     v.model.add_division_equality(utilisation, busy, capacity)
     v.busy[t] = busy

@@ -17,10 +17,11 @@ from typing import Literal
 from ortools.sat.python import cp_model
 
 from models.check import Violation, evaluate
-from models.plan import Assignment, Plan, Reserve, Unscheduled
+from models.plan import Assignment, Plan, Reserve, ReservePeriod, Unscheduled
 from models.prepare import Prepared, prepare
 from models.scenario import Scenario
 from solver.bound import lower_bound
+from solver.buffer import buffer_level, forecast_periods
 from solver.builder import add_hint, build, read_schedule
 from solver.greedy import greedy, insert_unscheduled
 from solver.lns import improve
@@ -241,7 +242,12 @@ def to_plan(
     ]
     reserve = [
         Reserve(technician=techs[t].id, start=at(s), end=at(e), reason=reason)
-        for t, s, e, reason in sorted(schedule.reserve, key=lambda r: (r[1], r[0]))
+        for t, s, e, reason in sorted(_joined(schedule.reserve), key=lambda r: (r[1], r[0]))
+    ]
+    policy, level = buffer_level(prepared)
+    profile = [
+        ReservePeriod(start=at(period.start), end=at(period.end), technicians=period.count)
+        for period in (forecast_periods(prepared, level) if policy == "forecast" else [])
     ]
     unscheduled = [
         Unscheduled(item=item.id, reason=unscheduled_reason(prepared, schedule, item))
@@ -255,5 +261,19 @@ def to_plan(
         solve_seconds=round(seconds, 3),
         assignments=sorted(assignments, key=lambda a: (a.start, a.technician)),
         reserve=reserve,
+        reserve_profile=profile,
         unscheduled=unscheduled,
     )
+
+
+def _joined(reserve: list[tuple[int, int, int, str]]) -> list[tuple[int, int, int, str]]:
+    """Reserve blocks of one technician and reason that touch, as one block (hour by hour
+    forecast reserve reads better as 09:00-11:00)."""
+    joined: list[tuple[int, int, int, str]] = []
+    for tech, start, end, reason in sorted(reserve, key=lambda r: (r[0], r[3], r[1])):
+        last = joined[-1] if joined else None
+        if last and last[0] == tech and last[3] == reason and last[2] == start:
+            joined[-1] = (tech, last[1], end, reason)
+        else:
+            joined.append((tech, start, end, reason))
+    return joined

@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from models.prepare import Interval, Prepared, PreparedItem
-from solver.buffer import DutyDay, ReserveBlock, buffer_level, duty_days, percent_blocks
+from solver.buffer import (
+    DutyDay,
+    ForecastPeriod,
+    ReserveBlock,
+    buffer_level,
+    duty_days,
+    forecast_periods,
+    percent_blocks,
+)
 
 
 def start_domain(allowed: list[Interval], length: int) -> list[Interval]:
@@ -60,9 +68,11 @@ class Variables:
     )
     duty: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     duty_days: list[DutyDay] = field(default_factory=list)
-    duty_intervals: dict[int, list[cp_model.IntervalVar]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    forecast: list[ForecastPeriod] = field(default_factory=list)
+    free: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
+    """(technician, forecast period index) -> keeps that hour free for incidents."""
+    blocks: dict[int, list[cp_model.IntervalVar]] = field(default_factory=lambda: defaultdict(list))
+    """Technician -> optional reserve intervals (duty days, forecast hours)."""
 
     tech_start: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
     """(item, part, technician) -> copy of the start with the technician's own domain."""
@@ -76,6 +86,20 @@ class Variables:
     """(highest, lowest, highest - lowest) utilisation."""
     techs: dict[int, list[int]] = field(default_factory=dict)
     """Item -> technicians who may do it."""
+
+    def optional_reserve(self, t: int) -> list[tuple[int, cp_model.IntVar]]:
+        """(minutes, literal) of technician t's optional reserve: duty days, forecast hours."""
+        found = [
+            (day.spans[t][1] - day.spans[t][0], self.duty[t, day.day])
+            for day in self.duty_days
+            if t in day.spans
+        ]
+        found += [
+            (period.end - period.start, self.free[t, p])
+            for p, period in enumerate(self.forecast)
+            if t in period.present
+        ]
+        return found
 
     def end(self, item: int) -> cp_model.LinearExpr:
         """End (slots) of the item's last part."""
@@ -93,6 +117,8 @@ def create_variables(model: cp_model.CpModel, prepared: Prepared) -> Variables:
         _reserve_variables(variables, percent_blocks(prepared, level))
     if policy == "duty":
         _duty_variables(variables, duty_days(prepared, int(level)))
+    if policy == "forecast":
+        _forecast_variables(variables, forecast_periods(prepared, level))
     return variables
 
 
@@ -183,8 +209,22 @@ def _duty_variables(variables: Variables, days: list[DutyDay]) -> None:
             tech = variables.prepared.technicians[t].id
             on = model.new_bool_var(f"duty({tech},day{day.day})")
             variables.duty[t, day.day] = on
-            variables.duty_intervals[t].append(
+            variables.blocks[t].append(
                 model.new_optional_fixed_size_interval_var(
                     lo // slot, (hi - lo) // slot, on, f"duty({tech},day{day.day})"
                 )
+            )
+
+
+def _forecast_variables(variables: Variables, periods: list[ForecastPeriod]) -> None:
+    slot, model = variables.slot, variables.model
+    variables.forecast = periods
+    for p, period in enumerate(periods):
+        for t in period.present:
+            name = f"free({variables.prepared.technicians[t].id},{period.start})"
+            free = model.new_bool_var(name)
+            variables.free[t, p] = free
+            length = (period.end - period.start) // slot
+            variables.blocks[t].append(
+                model.new_optional_fixed_size_interval_var(period.start // slot, length, free, name)
             )

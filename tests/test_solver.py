@@ -98,3 +98,44 @@ def test_cpsat_objective_is_the_recomputed_objective(path: Path) -> None:
     evaluation = evaluate(prepared, plan)
     assert evaluation.violations == []
     assert solver.objective_value / SCALE == pytest.approx(evaluation.objective, abs=1e-6)
+
+
+def test_forecast_reserve_follows_erlang_c() -> None:
+    """Each hour keeps as many technicians free as Erlang C asks for, and the checker agrees."""
+    from models.forecast import elapsed_minutes, hourly_arrivals
+    from solver.queueing import Queue, required_agents
+
+    prepared = prepare(load_scenario(SCENARIOS / "tiny" / "forecast.yaml"))
+    incidents = prepared.scenario.incidents
+    assert incidents is not None
+    result = solve(prepared, SolveParams(time_limit=5, workers=2))
+    assert result.violations == []
+    profile = result.plan.reserve_profile
+    assert profile, "a forecast buffer must give a reserve profile"
+    for period in profile:
+        local = period.start.astimezone(prepared.zone)
+        per_hour = hourly_arrivals(
+            incidents, local.weekday(), prepared.is_working_day(local.date())
+        )
+        queue = Queue(per_minute=per_hour[local.hour] / 60, handling=45)
+        needed = max(required_agents(queue, target, 0.9).raw for target in (30, 120))
+        present = sum(
+            any(
+                s <= prepared.minute(period.start) and prepared.minute(period.end) <= e
+                for s, e in tech.available
+            )
+            for tech in prepared.technicians
+        )
+        assert period.technicians == min(needed, present)
+    assert elapsed_minutes(incidents.handling.mean) == 45
+
+
+def test_a_higher_service_level_keeps_more_technicians_free() -> None:
+    base = load_scenario(SCENARIOS / "tiny" / "forecast.yaml")
+    kept = []
+    for level in (0.5, 0.9, 0.99):
+        buffer = base.buffer.model_copy(update={"service_level": level})  # type: ignore[union-attr]
+        plan = solve(base.model_copy(update={"buffer": buffer}), SolveParams(method="greedy")).plan
+        kept.append(sum(period.technicians for period in plan.reserve_profile))
+    assert kept == sorted(kept)
+    assert kept[0] < kept[-1]

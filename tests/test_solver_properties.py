@@ -91,9 +91,23 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         ],
         "buffer": draw(
             st.sampled_from(
-                [None, {"policy": "percent", "percent": 25}, {"policy": "duty", "duty": 1}]
+                [
+                    None,
+                    {"policy": "percent", "percent": 25},
+                    {"policy": "duty", "duty": 1},
+                    {"policy": "forecast", "service_level": 0.8},
+                ]
             )
         ),
+        "incidents": {
+            "per_day": draw(st.sampled_from([2, 12])),
+            "profile": draw(st.sampled_from(["office", "flat"])),
+            "handling": {"mean": "45m"},
+            "priorities": [
+                {"name": "P1", "share": 0.2, "response": "30m"},
+                {"name": "P2", "share": 0.8, "response": "4h"},
+            ],
+        },
     }
     return Scenario.model_validate(data)
 
