@@ -157,10 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("plan", type=Path, help="plan.json")
     check.set_defaults(run=cmd_check)
 
-    from ui import commands_calendar, commands_incidents
+    from ui import commands_buffers, commands_calendar, commands_incidents
 
     commands_calendar.register(commands)
     commands_incidents.register(commands)
+    commands_buffers.register(commands)
     return parser
 
 
