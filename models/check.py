@@ -35,10 +35,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from models.io import ScenarioError, describe_errors, read_text
-from models.plan import Assignment, Plan
+from models.plan import DUTY_REASON, Assignment, Plan
 from models.prepare import KINDS, Interval, Prepared, PreparedItem, PreparedTechnician, merge
 
-DUTY_REASON = "incident duty"
 DAY = 1440
 
 
@@ -401,7 +400,24 @@ def check_buffer(ctx: Context) -> Iterator[Violation]:
         yield from _check_percent(ctx, buffer.percent)
     if buffer is not None and buffer.policy == "duty" and buffer.duty is not None:
         yield from _check_duty(ctx, buffer.duty)
+    if _profile_missing(ctx):
+        yield violation(7, None, None, "rule 7: the buffer policy is forecast, but the plan has "
+                        "no reserve_profile saying how many technicians each hour keeps free")
     yield from _check_profile(ctx)
+
+
+def _profile_missing(ctx: Context) -> bool:
+    """A forecast buffer with incidents and a team needs a profile (its sizes come from the
+    queueing formulas of the engines; the checker verifies the profile holds)."""
+    scenario = ctx.prepared.scenario
+    return (
+        scenario.buffer is not None
+        and scenario.buffer.policy == "forecast"
+        and scenario.incidents is not None
+        and scenario.incidents.per_day > 0
+        and any(tech.available for tech in ctx.prepared.technicians)
+        and not ctx.plan.reserve_profile
+    )
 
 
 def _check_percent(ctx: Context, percent: float) -> Iterator[Violation]:

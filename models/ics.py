@@ -26,7 +26,7 @@ from typing import NamedTuple
 from icalendar import Calendar, Event, Timezone, vText
 from icalendar.enums import STATUS, TRANSP
 
-from models.plan import Plan
+from models.plan import DUTY_REASON, Plan
 from models.prepare import Prepared, PreparedItem
 
 PRODID = "-//mspplan//mspplan capacity planner//EN"
@@ -228,7 +228,7 @@ def _reserve_entries(prepared: Prepared, plan: Plan, names: dict[str, str]) -> l
         index = seen[r.technician, start.date()]
         seen[r.technician, start.date()] += 1
         who = names.get(r.technician, r.technician)
-        duty = r.reason.strip().lower() == "incident duty"
+        duty = r.reason.strip().lower() == DUTY_REASON
         entries.append(Entry(
             uid=make_uid(scenario, "reserve", r.technician, start.date(), index),
             technician=r.technician, who=who, start=start, end=end,

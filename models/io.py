@@ -490,6 +490,12 @@ def _tag(annotation: Any) -> str:
 
 
 # -- writing ---------------------------------------------------------------------------------
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str | Path, text: str | bytes) -> None:
     """Write a file so that readers see the old or the new content, never a half-written one."""
     path = Path(path)
@@ -501,6 +507,7 @@ def write_atomic(path: str | Path, text: str | bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; others may read like any file
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

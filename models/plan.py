@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Status = Literal["optimal", "feasible", "infeasible", "unknown"]
+
+RESERVE_REASON = "incident reserve"
+"""percent policy: a block of the day kept free."""
+DUTY_REASON = "incident duty"
+"""duty policy: the technician takes no planned work that day."""
+FORECAST_REASON = "incident reserve (forecast)"
+"""forecast policy: hours kept free by the reserve profile."""
 Kind = Literal["project", "recurring", "maintenance", "service_request"]
 
 
@@ -17,19 +24,30 @@ class PlanModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _sane(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment} has no UTC offset (write it like 2026-03-02T08:00:00+01:00)")
+    if not 1900 <= moment.year <= 2200:
+        raise ValueError(f"{moment} lies outside the years 1900..2200")
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(_sane)]
+
+
 class Assignment(PlanModel):
     item: str = Field(description="Item id; recurring occurrences are <id>@<YYYY-MM-DD>.")
     part: int = Field(1, ge=1, description="Part number, from 1, for work split into parts.")
     kind: Kind = Field(description="Kind of work.")
     technician: str = Field(description="Technician id.")
-    start: datetime = Field(description="Aware local start.")
-    end: datetime = Field(description="Aware local end.")
+    start: Moment = Field(description="Aware local start.")
+    end: Moment = Field(description="Aware local end.")
 
 
 class Reserve(PlanModel):
     technician: str = Field(description="Technician id.")
-    start: datetime = Field(description="Aware local start.")
-    end: datetime = Field(description="Aware local end.")
+    start: Moment = Field(description="Aware local start.")
+    end: Moment = Field(description="Aware local end.")
     reason: str = Field(description="e.g. incident duty, incident reserve.")
 
 
@@ -39,8 +57,8 @@ class Unscheduled(PlanModel):
 
 
 class ReservePeriod(PlanModel):
-    start: datetime = Field(description="Aware local start.")
-    end: datetime = Field(description="Aware local end.")
+    start: Moment = Field(description="Aware local start.")
+    end: Moment = Field(description="Aware local end.")
     technicians: int = Field(ge=0, description="Technicians kept free of planned work.")
 
 

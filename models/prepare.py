@@ -73,7 +73,6 @@ class PreparedItem:
     fixed: Interval | None = None
     """Recurring occurrences: the one interval they must occupy."""
     technician: int | None = None
-    in_window: bool = False
     windows: list[Interval] | None = None
     """The customer's maintenance windows, when the item must lie inside them."""
     after: tuple[int, ...] = ()
@@ -321,9 +320,10 @@ def _local_span(prepared: Prepared, day: date, start: int, end: int) -> Interval
 
 
 def _absence_interval(prepared: Prepared, absence: Absence) -> Interval:
+    """The absence widened to the slot grid (a 13:10 appointment blocks from 13:00)."""
     start = prepared.minute(absence.start)
     end = prepared.minute(absence.end, end_of_day=not isinstance(absence.end, datetime))
-    return start, end
+    return prepared.snap_down(start), prepared.snap_up(end)
 
 
 def _technician(prepared: Prepared, k: int) -> PreparedTechnician:
@@ -343,7 +343,7 @@ def _technician(prepared: Prepared, k: int) -> PreparedTechnician:
         id=spec.id,
         name=spec.label,
         skills=frozenset(spec.skills),
-        available=subtract(hours, [iv for iv, _ in absences]),
+        available=subtract(merge(hours), [iv for iv, _ in absences]),
         absences=absences,
         after_hours=spec.after_hours,
         max_minutes_per_day=None if cap is None else round(cap * 60),
@@ -472,7 +472,6 @@ def _maintenance(prepared: Prepared) -> list[dict]:
             "effort": _effort(prepared, item.effort),
             "earliest": _start(prepared, item.earliest),
             "due": _due(prepared, item.due),
-            "in_window": item.in_window,
             "windows": prepared.windows.get(item.customer or "", []) if item.in_window else None,
         }
         for item in prepared.scenario.maintenance

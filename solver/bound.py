@@ -3,8 +3,8 @@
 Two relaxations of the unscheduled term (lateness and balance are bounded by 0):
 
 1. Earliest finish: each item's earliest start is its own ``earliest`` or its predecessors'
-   earliest finish, where a technician works at most ``(100 - percent) %`` of each of its free
-   stretches (the reserve) and parts need not be contiguous. An item that cannot finish by the
+   earliest finish, where a technician may work all of its free stretches and parts need not
+   be contiguous. An item that cannot finish by the
    horizon's end this way, and all items after it, are certainly unscheduled.
 2. Energy: for a group S of technicians and a day T, the items only S can do and that cannot
    start before T need their effort inside S's capacity from T on. Work beyond it stays
@@ -31,8 +31,7 @@ def lower_bound(prepared: Prepared, schedulable: set[int] | None = None) -> floa
     """
     if schedulable is None:
         schedulable = {item.index for item in prepared.items if item.eligible}
-    share = _work_share(prepared)
-    starts = _earliest_starts(prepared, schedulable, share)
+    starts = _earliest_starts(prepared, schedulable)
     rate = prepared.scenario.weights.unscheduled / 60
     certain = sum(
         rate * item.weight * item.effort for item in prepared.items if item.index not in starts
@@ -45,15 +44,10 @@ def lower_bound(prepared: Prepared, schedulable: set[int] | None = None) -> floa
     return certain + best
 
 
-def _work_share(prepared: Prepared) -> float:
-    """Share of a free stretch a technician may plan: all of it but the percent reserve."""
-    policy, level = buffer_level(prepared)
-    return 1 - level / 100 if policy == "percent" else 1.0
-
-
-def _finish(allowed: list[Interval], ready: int, effort: int, share: float) -> float:
-    """When ``effort`` minutes are done from ``ready`` on, working ``share`` of each stretch."""
-    remaining = effort / share
+def _finish(allowed: list[Interval], ready: int, effort: int) -> float:
+    """When ``effort`` minutes are done from ``ready`` on, working all of every free stretch
+    (the reserve is not taken off: it may lie in any stretch of the day)."""
+    remaining = float(effort)
     for lo, hi in allowed:
         lo = max(lo, ready)
         if hi <= lo:
@@ -64,7 +58,7 @@ def _finish(allowed: list[Interval], ready: int, effort: int, share: float) -> f
     return math.inf
 
 
-def _earliest_starts(prepared: Prepared, schedulable: set[int], share: float) -> dict[int, float]:
+def _earliest_starts(prepared: Prepared, schedulable: set[int]) -> dict[int, float]:
     """Earliest start of every item that can finish by the horizon's end (relaxed)."""
     starts: dict[int, float] = {}
     finish: dict[int, float] = {}
@@ -81,7 +75,6 @@ def _earliest_starts(prepared: Prepared, schedulable: set[int], share: float) ->
                         prepared.allowed(item, prepared.technicians[t]),
                         math.ceil(ready),
                         item.effort,
-                        share,
                     )
                     for t in item.eligible
                 ),

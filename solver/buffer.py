@@ -22,10 +22,6 @@ from models.forecast import elapsed_minutes, hourly_arrivals, urgent_classes
 from models.prepare import Day, Interval, Prepared, PreparedTechnician
 from solver.queueing import Queue, required_agents
 
-RESERVE_REASON = "incident reserve"
-DUTY_REASON = "incident duty"
-FORECAST_REASON = "incident reserve (forecast)"
-
 
 @dataclass(frozen=True)
 class ReserveBlock:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from models.plan import DUTY_REASON, FORECAST_REASON, RESERVE_REASON
 from models.prepare import Prepared
-from solver.buffer import DUTY_REASON, FORECAST_REASON, RESERVE_REASON
 from solver.constraints import add_constraints
 from solver.penalties import Term, penalize_balance, penalize_late, penalize_unscheduled
 from solver.schedule import Schedule

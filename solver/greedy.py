@@ -12,11 +12,9 @@ import math
 from collections import Counter
 from functools import partial
 
+from models.plan import DUTY_REASON, FORECAST_REASON, RESERVE_REASON
 from models.prepare import Prepared, PreparedItem
 from solver.buffer import (
-    DUTY_REASON,
-    FORECAST_REASON,
-    RESERVE_REASON,
     ReserveBlock,
     buffer_level,
     duty_days,

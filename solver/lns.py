@@ -19,8 +19,9 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
+from models.plan import DUTY_REASON, FORECAST_REASON
 from models.prepare import Prepared, PreparedItem, PreparedTechnician, subtract
-from solver.buffer import DUTY_REASON, FORECAST_REASON, buffer_level
+from solver.buffer import buffer_level
 from solver.builder import add_hint, build, read_schedule
 from solver.objective import schedule_objective
 from solver.schedule import Schedule

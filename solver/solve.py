@@ -43,7 +43,6 @@ class SolveParams:
     method: Literal["cpsat", "greedy"] = "cpsat"
     workers: int = 0
     """0: as many as cores (at most 8); never more than cores."""
-    log_search: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,9 @@ def solve(
         whole_until = started + WHOLE_SHARE * params.time_limit
         outcome = _solve_whole(prepared, baseline, params, progress, started, whole_until)
         if outcome.status != "optimal":
-            pieces = _solve_by_pieces(prepared, outcome.schedule, params, progress, started)
+            pieces = _solve_by_pieces(
+                prepared, outcome.schedule, params, progress, started, outcome.bound
+            )
             outcome = Outcome(pieces.schedule, "feasible", "cpsat+lns", outcome.bound)
     schedule = outcome.schedule
     if params.method != "greedy":
@@ -133,7 +134,6 @@ def _cpsat(params: SolveParams, seconds: float) -> cp_model.CpSolver:
     solver.parameters.num_workers = _workers(params)
     solver.parameters.random_seed = params.seed
     solver.parameters.cp_model_probing_level = 0  # default probing spends the budget in presolve
-    solver.parameters.log_search_progress = params.log_search
     return solver
 
 
@@ -168,8 +168,10 @@ def _solve_by_pieces(
     params: SolveParams,
     progress: Progress | None,
     started: float,
+    bound: float | None = None,
 ) -> Outcome:
-    bound = lower_bound(prepared)
+    if bound is None:
+        bound = lower_bound(prepared)
 
     def report(objective: float) -> None:
         if progress is not None:
@@ -201,6 +203,12 @@ def finish(
     )
     evaluation = evaluate(prepared, draft)
     bound = outcome.bound
+    if bound is not None and bound > evaluation.objective + 1e-6:
+        log.error(
+            "lower bound %.3f above the objective %.3f: a bug in the bound",
+            bound,
+            evaluation.objective,
+        )
     plan = draft.model_copy(
         update={
             "objective": round(evaluation.objective, 6),

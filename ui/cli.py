@@ -82,8 +82,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from scenarios.generate import write_generated
 
-    if args.technicians < 1 or args.weeks < 1:
-        raise UsageError("--technicians and --weeks must be at least 1")
+    if not (1 <= args.technicians <= 2000 and 1 <= args.weeks <= 52):
+        raise UsageError("--technicians must lie in 1 .. 2000 and --weeks in 1 .. 52")
+    if args.out.is_dir():
+        raise UsageError(f"--out {args.out} is a directory; name the scenario file to write")
     write_generated(args.out, technicians=args.technicians, weeks=args.weeks, seed=args.seed)
     print(f"wrote {args.out}")
     return EXIT_OK
@@ -92,11 +94,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_solve(args: argparse.Namespace) -> int:
     from ui.solve_view import print_summary, solve_with_progress
 
-    if args.time_limit <= 0:
-        raise UsageError(f"--time-limit must be positive, got {args.time_limit:g}")
+    if not 0 < args.time_limit < 1e6:
+        raise UsageError(f"--time-limit must be positive and finite, got {args.time_limit:g}")
+    if not 0 <= args.seed < 2**31:
+        raise UsageError(f"--seed must lie in 0 .. {2**31 - 1}, got {args.seed}")
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} exists and is not a directory")
     prepared = prepare(load_scenario(args.scenario))
+    args.out.mkdir(parents=True, exist_ok=True)  # fails now, not after the solve
     result = solve_with_progress(prepared, args)
     target = args.out / "plan.json"
     write_json(target, result.plan.model_dump(mode="json"))
@@ -175,6 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except UsageError as error:
         print(f"mspplan {args.command}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:  # an output path that cannot be written
+        where = error.filename or "output"
+        print(f"mspplan {args.command}: cannot write {where}: {error.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -49,7 +49,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     publish.add_argument("scenario", type=Path, help="scenario file (YAML or JSON)")
     publish.add_argument("plan", type=Path, help="plan.json made for the scenario")
-    publish.add_argument("--url", required=True, help="CalDAV address, e.g. https://dav.example.com/")
+    publish.add_argument(
+        "--url", required=True, help="CalDAV address, e.g. https://dav.example.com/"
+    )
     publish.add_argument("--user", required=True, help="user name on the CalDAV server")
     publish.add_argument(
         "--password-env",
@@ -113,16 +115,24 @@ def cmd_publish(args: argparse.Namespace) -> int:
     password = os.environ.get(args.password_env)
     if not password:
         state = "is empty" if password == "" else "is not set"
-        raise UsageError(f"the environment variable {args.password_env} {state}: put the "
-                         "CalDAV password there (it is never taken from the command line)")
+        raise UsageError(
+            f"the environment variable {args.password_env} {state}: put the "
+            "CalDAV password there (it is never taken from the command line)"
+        )
     prepared = prepare(load_scenario(args.scenario))
     plan = load_plan(args.plan)
     problems = plan_problems(prepared, plan)
     if problems:
         raise ScenarioError(str(args.plan), problems)
     try:
-        outcomes = publish(prepared, plan, url=args.url, username=args.user,
-                           password=password, timeout=args.timeout)
+        outcomes = publish(
+            prepared,
+            plan,
+            url=args.url,
+            username=args.user,
+            password=password,
+            timeout=args.timeout,
+        )
     except PublishError as error:
         _print_outcomes(error.done)
         hint = f"; check --user and the password in {args.password_env}"
@@ -136,5 +146,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def _print_outcomes(outcomes: list[Outcome]) -> None:
     for o in outcomes:
         new = ", new calendar" if o.new_collection else ""
-        print(f"{o.technician} ({o.collection}{new}): {o.created} created, {o.updated} updated, "
-              f"{o.deleted} deleted, {o.unchanged} unchanged")
+        print(
+            f"{o.technician} ({o.collection}{new}): {o.created} created, {o.updated} updated, "
+            f"{o.deleted} deleted, {o.unchanged} unchanged"
+        )

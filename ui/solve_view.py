@@ -13,7 +13,7 @@ from rich.table import Table
 from models.prepare import Prepared
 from solver.solve import PlanResult, SolveParams, solve
 
-console = Console(highlight=False, soft_wrap=True)
+console = Console(highlight=False, soft_wrap=True, markup=False)  # names are user text
 
 
 def solve_with_progress(prepared: Prepared, args: argparse.Namespace) -> PlanResult:
@@ -59,7 +59,7 @@ def print_summary(prepared: Prepared, result: PlanResult) -> None:
     plan, kpis = result.plan, result.plan.kpis
     gap = plan.gap
     console.print(
-        f"[bold]{plan.scenario}[/bold]: {result.status} ({plan.method}) in {result.runtime:.1f} s; "
+        f"{plan.scenario}: {result.status} ({plan.method}) in {result.runtime:.1f} s; "
         f"objective {_fmt(result.objective)}, bound {_fmt(result.best_bound)}, "
         f"gap {_fmt(None if gap is None else gap * 100, '{:.1f} %')}"
     )
@@ -90,4 +90,4 @@ def print_summary(prepared: Prepared, result: PlanResult) -> None:
     if len(plan.unscheduled) > 15:
         console.print(f"  ... and {len(plan.unscheduled) - 15} more in plan.json")
     for violation in result.violations:
-        console.print(f"[red]  {violation.message}[/red]")
+        console.print(f"  {violation.message}", style="red")
