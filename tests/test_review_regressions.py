@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -109,18 +110,12 @@ def test_plan_with_naive_or_absurd_times_is_bad_input(
     assert "no UTC offset" in err
 
 
-def test_written_files_are_readable_by_others(tmp_path: Path) -> None:
-    assert (
-        main(
-            [
-                "solve",
-                str(TINY / "design_example.yaml"),
-                "--out",
-                str(tmp_path),
-                "--method",
-                "greedy",
-            ]
-        )
-        == 0
-    )
-    assert (tmp_path / "plan.json").stat().st_mode & 0o044 == 0o044
+def test_written_files_follow_the_umask(tmp_path: Path) -> None:
+    """mkstemp makes 0600 files; written files get the mode any other file would."""
+    scenario = str(TINY / "design_example.yaml")
+    previous = os.umask(0o022)
+    try:
+        assert main(["solve", scenario, "--out", str(tmp_path), "--method", "greedy"]) == 0
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "plan.json").stat().st_mode & 0o777 == 0o644
