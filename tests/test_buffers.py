@@ -72,7 +72,7 @@ def test_buffers_needs_an_incident_forecast(
 ) -> None:
     args = [
         "buffers",
-        str(TINY / "duty.yaml"),
+        str(TINY / "absence.yaml"),
         "--policy",
         "duty",
         "--levels",
