@@ -461,3 +461,16 @@ def test_cli_bad_previous_and_bad_out(example, tmp_path, cli):
     run = cli("export-ics", scenario, str(plan_file), "--out", str(blocker))
     assert run.code == 2
     assert "not a directory" in run.err
+
+
+def test_the_demo_plan_exports_and_parses_everywhere() -> None:
+    """Done-when of the calendar issue: the demo plan exports to files every parser takes."""
+    prepared = prepare(load_scenario(TINY.parent / "demo.yaml"))
+    plan = solve(prepared, SolveParams(method="greedy")).plan
+    files = files_of(prepared, plan)
+    assert len(files) == len(prepared.technicians) + 1
+    for text in files.values():
+        assert_parses_everywhere(text)
+    assert sum(len(events(text)) for name, text in files.items() if name != "team.ics") == len(
+        plan.assignments
+    ) + len(plan.reserve)
