@@ -27,9 +27,10 @@ planned order: a piece starts at its planned start or, when the technician is st
 work runs only inside the technician's *scheduled time* (available segments plus planned
 after-hours work) and, for spill-over, in an overtime window of ``overtime_cap`` minutes
 (default 120) after the end of the day's last scheduled time; what does not fit pauses until
-the next scheduled time (the next day), ahead of that day's own plan. Breaks and absences are
-never worked through. Work left at the horizon end runs straight after it ("carried over").
-Precedence between items of different technicians is not re-checked.
+the next scheduled time (the next day), ahead of that day's own plan. Breaks, absences and
+holidays are never worked through (the overtime window excludes them too). Work left at the
+horizon end runs straight after it ("carried over"). Precedence between items of different
+technicians is not re-checked.
 
 Per replication: share of each class answered in time (unanswered at the horizon end count as
 missed), share that had to wait, mean and 95th percentile wait of answered incidents (minutes),
@@ -50,6 +51,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import partial
+from multiprocessing import get_context
 from typing import Any, Literal
 
 import numpy as np
@@ -189,6 +191,8 @@ class _Model:
     available_minutes: float
     targets: list[float]
     ranks: list[int]
+    staffed: tuple[np.ndarray, np.ndarray]
+    """Starts and ends of the times when at least one technician is present."""
 
 
 def _split(intervals: list[Interval]) -> tuple[list[int], list[int]]:
@@ -266,6 +270,14 @@ def _model(prepared: Prepared, plan: Plan, incidents: Incidents, cap: int) -> _M
         available_minutes=float(sum(prepared.capacity(t) for t in prepared.technicians)),
         targets=targets,
         ranks=[urgency.index(c) for c in range(len(targets))],
+        staffed=_staffed(prepared),
+    )
+
+
+def _staffed(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    union = merge([iv for tech in prepared.technicians for iv in tech.available])
+    return np.array([s for s, _ in union], dtype=float), np.array(
+        [e for _, e in union], dtype=float
     )
 
 
@@ -524,6 +536,9 @@ class SimulationResult:
         Incident class names, in the forecast's order (columns of the class arrays).
     incidents : ndarray, shape (runs, classes)
         Incidents that arrived.
+    in_time_staffed : ndarray, shape (runs, classes)
+        The same for incidents that arrive while at least one technician is present: what a
+        buffer can change (night and weekend incidents wait for the morning whatever it is).
     in_time : ndarray, shape (runs, classes)
         Share answered within the response target (nan: no incident of the class).
     unanswered : ndarray
@@ -547,6 +562,7 @@ class SimulationResult:
     classes: tuple[str, ...]
     incidents: np.ndarray
     in_time: np.ndarray
+    in_time_staffed: np.ndarray
     unanswered: np.ndarray
     wait_probability: np.ndarray
     mean_wait: np.ndarray
@@ -590,6 +606,9 @@ class SimulationResult:
             "interval": "95 % normal: mean +/- 1.96 sd / sqrt(n) over replications",
             "incidents": {c: _interval(self.incidents[:, j]) for j, c in enumerate(self.classes)},
             "in_time": {c: _interval(self.in_time[:, j]) for j, c in enumerate(self.classes)},
+            "in_time_staffed": {
+                c: _interval(self.in_time_staffed[:, j]) for j, c in enumerate(self.classes)
+            },
             **figures,
         }
 
@@ -619,6 +638,20 @@ def _measure(model: _Model, stream: IncidentStream) -> tuple[Any, ...]:
     hits = np.bincount(stream.priority, weights=on_time, minlength=classes)
     with np.errstate(invalid="ignore", divide="ignore"):
         in_time = np.where(counts > 0, hits / np.maximum(counts, 1), np.nan)
+    starts, ends = model.staffed
+    slot = np.searchsorted(starts, stream.arrival, side="right") - 1
+    if len(starts):
+        staffed = (slot >= 0) & (stream.arrival < ends[np.maximum(slot, 0)])
+    else:
+        staffed = np.zeros(len(stream.arrival), dtype=bool)
+    counts_staffed = np.bincount(stream.priority[staffed], minlength=classes).astype(float)
+    hits_staffed = np.bincount(
+        stream.priority[staffed], weights=on_time[staffed], minlength=classes
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        in_time_staffed = np.where(
+            counts_staffed > 0, hits_staffed / np.maximum(counts_staffed, 1), np.nan
+        )
     waits = wait[answered]
     piece_end = model.piece_end.copy()
     if run.finish:
@@ -629,6 +662,7 @@ def _measure(model: _Model, stream: IncidentStream) -> tuple[Any, ...]:
     return (
         counts,
         in_time,
+        in_time_staffed,
         float(len(wait) - answered.sum()),
         float(np.mean(~(wait <= _EPS))) if len(wait) else math.nan,
         float(waits.mean()) if len(waits) else math.nan,
@@ -679,7 +713,8 @@ def simulate(
         Minutes per technician and day that displaced planned work may run past the end of
         the day's scheduled time; the rest moves to the next scheduled time.
     workers : int
-        Processes over replications; 0: one per core.
+        Processes over replications (spawned, as in ``solver.sweep``); 0: one per core.
+        Results do not depend on it: replication r always draws from ``[seed, r]``.
 
     Returns
     -------
@@ -701,7 +736,7 @@ def simulate(
     else:
         bounds = np.linspace(0, runs, workers + 1).astype(int)
         chunks = [range(lo, hi) for lo, hi in itertools.pairwise(bounds.tolist())]
-        with ProcessPoolExecutor(workers) as pool:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             parts = pool.map(partial(_replications, model, forecast, seed), chunks)
             rows = [row for part in parts for row in part]
     columns = [np.array(column) for column in zip(*rows, strict=True)]

@@ -71,7 +71,7 @@ def _flat(summary: dict[str, Any]) -> dict[str, Any]:
     """``sim_<figure>`` (mean), ``_low`` and ``_high`` (95 % interval), per class where split."""
     row: dict[str, Any] = {}
     for name, value in summary.items():
-        if name in ("incidents", "in_time"):
+        if name in ("incidents", "in_time", "in_time_staffed"):
             for cls, stats in value.items():
                 row |= _stats(f"sim_{name}_{cls}", stats)
         elif isinstance(value, dict):
@@ -114,12 +114,13 @@ def compare_buffers(
 
 
 def smallest_meeting(rows: list[dict[str, Any]], scenario: Scenario, target: float) -> float | None:
-    """The smallest level at which every urgent class is answered in time at ``target``."""
+    """The smallest level at which every urgent class is answered in time at ``target``,
+    counting incidents that arrive while someone is present (the buffer cannot help the rest)."""
     incidents = scenario.incidents
     if incidents is None:
         return None
     names = [p.name for p in urgent_classes(incidents)]
     for row in rows:
-        if all(row.get(f"sim_in_time_{name}", 0) >= target for name in names):
+        if all((row.get(f"sim_in_time_staffed_{name}") or 0) >= target for name in names):
             return float(row["level"])
     return None

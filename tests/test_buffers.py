@@ -36,6 +36,7 @@ def test_buffers_compares_levels_and_writes_files(
         assert row["checker_violations"] == 0
         assert row["runs"] == 20
         assert 0 <= row["sim_in_time_P1"] <= 1
+        assert 0 <= row["sim_in_time_staffed_P1"] <= 1
     assert (tmp_path / "buffers.png").read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "buffers.csv").read_text().startswith("level,")
     assert "level" in capsys.readouterr().out

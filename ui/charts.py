@@ -32,8 +32,8 @@ def buffer_tradeoff_png(
     work.plot(levels, [row["planned_hours"] for row in rows], marker="o")
     work.set_title("Planned work done (h)")
     for key in in_time:
-        _band(service, rows, key, key.removeprefix("sim_in_time_"))
-    service.set_title("Incidents answered in time")
+        _band(service, rows, key, key.removeprefix("sim_in_time_staffed_"))
+    service.set_title("Incidents answered in time (staffed hours)")
     service.set_ylim(0, 1.02)
     service.legend()
     _band(displaced, rows, "sim_displaced_hours", "displaced")

@@ -109,17 +109,19 @@ def _with_progress(scenario: Any, params: SweepParams) -> list[dict[str, Any]]:
 
 
 def _in_time_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """In-time shares per class for incidents arriving while someone is present."""
     return sorted(
         key
         for key in rows[0]
-        if key.startswith("sim_in_time_") and not key.endswith(("_low", "_high"))
+        if key.startswith("sim_in_time_staffed_") and not key.endswith(("_low", "_high"))
     )
 
 
 def table(rows: list[dict[str, Any]], best: float | None) -> str:
     """The comparison as aligned text, the met level marked with *."""
     columns = list(SHOWN) + [
-        (key, key.removeprefix("sim_in_time_") + " in time") for key in _in_time_columns(rows)
+        (key, key.removeprefix("sim_in_time_staffed_") + " in time")
+        for key in _in_time_columns(rows)
     ]
     lines = ["  ".join(f"{title:>12}" for _, title in columns)]
     for row in rows:
