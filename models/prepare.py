@@ -47,6 +47,8 @@ class PreparedTechnician:
     absences: list[tuple[Interval, str]]
     after_hours: bool
     max_minutes_per_day: int | None
+    team_rank: tuple[int, int] = (0, 1)
+    """(place in the whole team, team size): kept when engines work on part of the team."""
 
     def available_on(self, day: Day) -> list[Interval]:
         """The available segments that lie in ``day``."""
@@ -346,6 +348,7 @@ def _technician(prepared: Prepared, k: int) -> PreparedTechnician:
         available=subtract(merge(hours), [iv for iv, _ in absences]),
         absences=absences,
         after_hours=spec.after_hours,
+        team_rank=(k, len(prepared.scenario.technicians)),
         max_minutes_per_day=None if cap is None else round(cap * 60),
     )
 

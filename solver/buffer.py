@@ -1,8 +1,9 @@
 """The incident buffer as data both engines share: which blocks to keep free, and where.
 
 ``percent``: each technician keeps one block of ``percent`` of each day's available minutes
-(rounded up to the slot) free, anywhere inside one available segment of that day. Where no
-segment is long enough, one block per segment, each of ``percent`` of that segment.
+(rounded up to the slot) free, inside one available segment of that day, at a staggered
+time (see ``percent_blocks``). Where no segment is long enough, one block per segment,
+each of ``percent`` of that segment.
 ``duty``: on each working day, ``duty`` present technicians take no planned work; the block
 spans the technician's available time of that day.
 ``forecast``: in every local hour, as many technicians as Erlang C asks for stay free of
@@ -19,8 +20,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from models.forecast import elapsed_minutes, hourly_arrivals, urgent_classes
-from models.prepare import Day, Interval, Prepared, PreparedTechnician
+from models.prepare import Day, Interval, Prepared, PreparedTechnician, clip
 from solver.queueing import Queue, required_agents
+
+STAGGER_SLACK = 90
+"""Minutes a percent reserve block may move either way from its staggered place."""
 
 
 @dataclass(frozen=True)
@@ -54,16 +58,21 @@ def _fits(domain: list[Interval], length: int) -> tuple[Interval, ...]:
 
 
 def percent_blocks(prepared: Prepared, percent: float) -> list[ReserveBlock]:
-    """Reserve blocks of the ``percent`` policy, one per technician and day (or per segment)."""
+    """Reserve blocks of the ``percent`` policy, one per technician and day (or per segment),
+    staggered: the team holds its blocks at evenly spread times of the day, in an order that
+    turns day by day, so that some reserve is there all day long. The place depends only on
+    the technician's place in the whole team, so a part of the team gets the same blocks."""
     blocks = []
     for tech in prepared.technicians:
+        rank, size = tech.team_rank
         for day in prepared.days:
-            blocks += _day_blocks(prepared, tech, day, percent)
+            fraction = ((rank + day.index) % size) / size
+            blocks += _day_blocks(prepared, tech, day, percent, fraction)
     return blocks
 
 
 def _day_blocks(
-    prepared: Prepared, tech: PreparedTechnician, day: Day, percent: float
+    prepared: Prepared, tech: PreparedTechnician, day: Day, percent: float, fraction: float
 ) -> list[ReserveBlock]:
     segments = tech.available_on(day)
     length = _share(prepared, sum(e - s for s, e in segments), percent)
@@ -71,12 +80,36 @@ def _day_blocks(
         return []
     domain = _fits(segments, length)
     if domain:
-        return [ReserveBlock(tech.index, day.index, length, domain)]
-    return [
-        ReserveBlock(tech.index, day.index, _share(prepared, e - s, percent), ((s, e),))
-        for s, e in segments
-        if _share(prepared, e - s, percent)
-    ]
+        return [
+            ReserveBlock(tech.index, day.index, length, _at(prepared, domain, length, fraction))
+        ]
+    blocks = []
+    for s, e in segments:
+        share = _share(prepared, e - s, percent)
+        if share:
+            blocks.append(
+                ReserveBlock(
+                    tech.index, day.index, share, _at(prepared, ((s, e),), share, fraction)
+                )
+            )
+    return blocks
+
+
+def _at(
+    prepared: Prepared, domain: tuple[Interval, ...], length: int, fraction: float
+) -> tuple[Interval, ...]:
+    """Where the block may lie: within STAGGER_SLACK of the start ``fraction`` of the way
+    through the possible starts in ``domain`` (slack, so fixed work can still be planned)."""
+    spans = [(lo, hi - length) for lo, hi in domain]
+    left = fraction * sum(hi - lo for lo, hi in spans)
+    start = spans[-1][1]
+    for lo, hi in spans:
+        if left <= hi - lo:
+            start = max(lo, prepared.snap_down(lo + int(left)))
+            break
+        left -= hi - lo
+    near = clip(list(domain), start - STAGGER_SLACK, start + length + STAGGER_SLACK)
+    return _fits(near, length)
 
 
 def duty_days(prepared: Prepared, duty: int) -> list[DutyDay]:
