@@ -47,22 +47,31 @@ class ScenarioError(Exception):
         self.problems = problems
 
 
-def read_text(path: Path) -> str:
-    """The file's text, or a ScenarioError that says why it cannot be read."""
+def read_bytes(
+    path: Path, *, wanted: str = "a file", limit: int = MAX_BYTES, too_large: str = ""
+) -> bytes:
+    """The file's bytes, or a ScenarioError that says why it cannot be read."""
     source = str(path)
     if not path.exists():
         raise ScenarioError(source, ["file not found"])
     if path.is_dir():
-        raise ScenarioError(source, ["is a directory, not a file"])
+        raise ScenarioError(source, [f"is a directory, not {wanted}"])
     if not path.is_file():
         raise ScenarioError(source, ["is not a regular file"])
     try:
         with path.open("rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
+            raw = stream.read(limit + 1)
     except OSError as error:
         raise ScenarioError(source, [f"cannot be read: {error.strerror}"]) from None
-    if len(raw) > MAX_BYTES:
-        raise ScenarioError(source, [f"is larger than {MAX_BYTES // 2**20} MB; not a scenario"])
+    if len(raw) > limit:
+        raise ScenarioError(source, [f"is larger than {limit // 2**20} MB{too_large}"])
+    return raw
+
+
+def read_text(path: Path) -> str:
+    """The file's text, or a ScenarioError that says why it cannot be read."""
+    source = str(path)
+    raw = read_bytes(path, too_large="; not a scenario")
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ScenarioError(source, ["is UTF-16 (or UTF-32) text; save it as UTF-8"])
     if b"\x00" in raw:
@@ -155,7 +164,9 @@ class _Loader(yaml.SafeLoader):
                 continue
             if (key.tag, key.value) in seen:
                 raise yaml.composer.ComposerError(
-                    None, None, f"key {shown(key.value)} appears twice in the same mapping",
+                    None,
+                    None,
+                    f"key {shown(key.value)} appears twice in the same mapping",
                     key.start_mark,
                 )
             seen.add((key.tag, key.value))
@@ -179,8 +190,10 @@ def _parse_yaml(text: str, source: str) -> Any:
         column = error.position - text.rfind("\n", 0, error.position)
         raise ScenarioError(
             source,
-            [f"line {line}, column {column}: character #x{error.character:04x} is not allowed "
-             "in YAML (a control character; remove it)"],
+            [
+                f"line {line}, column {column}: character #x{error.character:04x} is not allowed "
+                "in YAML (a control character; remove it)"
+            ],
         ) from None
     try:
         node = loader.get_single_node()
@@ -258,8 +271,10 @@ def _validated(data: Any, source: str) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(
             source,
-            [f"the file must hold the scenario's fields (name:, horizon:, technicians:, ...), "
-             f"not {kind_of(data)}"],
+            [
+                f"the file must hold the scenario's fields (name:, horizon:, technicians:, ...), "
+                f"not {kind_of(data)}"
+            ],
         )
     try:
         return Scenario.model_validate(data)
@@ -303,8 +318,10 @@ def with_calendar_absences(scenario: Scenario, source: str, folder: Path | None)
     for k, tech in named:
         where, name = f"technicians[{k}].absences_ics", str(tech.absences_ics)
         if folder is None:
-            problems.append(f"{where}: absences_ics needs a scenario file "
-                            "(relative paths are read from its folder)")
+            problems.append(
+                f"{where}: absences_ics needs a scenario file "
+                "(relative paths are read from its folder)"
+            )
             continue
         try:
             found = read_absences(folder / name, scenario.zone, first, last)
@@ -321,8 +338,13 @@ def with_calendar_absences(scenario: Scenario, source: str, folder: Path | None)
 def kind_of(value: Any) -> str:
     """What a value is, in a planner's words."""
     kinds: list[tuple[type | tuple[type, ...], str]] = [
-        (bool, "true/false"), ((int, float), "a number"), (str, "text"), (list, "a list"),
-        (dict, "a mapping"), (datetime, "a date and time"), (date, "a date"),
+        (bool, "true/false"),
+        ((int, float), "a number"),
+        (str, "text"),
+        (list, "a list"),
+        (dict, "a mapping"),
+        (datetime, "a date and time"),
+        (date, "a date"),
     ]
     return next((word for kind, word in kinds if isinstance(value, kind)), "empty")
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from dateutil import parser as date_parser
 
-from models.io import ScenarioError
+from models.io import ScenarioError, read_bytes
 from models.scenario import WEEKDAYS, Incidents
 
 MAX_BYTES = 512 * 1024 * 1024
@@ -178,21 +178,7 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
 
 
 def _read_bytes(path: Path) -> bytes:
-    source = str(path)
-    if not path.exists():
-        raise ScenarioError(source, ["file not found"])
-    if path.is_dir():
-        raise ScenarioError(source, ["is a directory, not a ticket export (CSV)"])
-    if not path.is_file():
-        raise ScenarioError(source, ["is not a regular file"])
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
-    except OSError as error:
-        raise ScenarioError(source, [f"cannot be read: {error.strerror}"]) from None
-    if len(raw) > MAX_BYTES:
-        raise ScenarioError(source, [f"is larger than {MAX_BYTES // 2**20} MB"])
-    return raw
+    return read_bytes(path, wanted="a ticket export (CSV)", limit=MAX_BYTES)
 
 
 def _plain(name: str) -> str:
