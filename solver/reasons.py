@@ -6,9 +6,9 @@ from models.prepare import Prepared, PreparedItem
 from solver.schedule import Schedule
 
 
-def _when(prepared: Prepared, minute: int) -> str:
+def _when(prepared: Prepared, minute: int, *, due: bool = False) -> str:
     moment = prepared.moment(minute)
-    if moment.hour == moment.minute == 0:  # a due date: the end of the day before
+    if due and moment.hour == moment.minute == 0:  # a due date: the end of the day before
         return "end of " + prepared.moment(minute - 1).strftime("%a %Y-%m-%d")
     return moment.strftime("%a %Y-%m-%d %H:%M")
 
@@ -108,7 +108,7 @@ def _capacity(prepared: Prepared, item: PreparedItem) -> str:
         return f"every technician with {_skills(item)} is busy or keeping the reserve at {when}"
     until = "the end of the horizon"
     if item.due is not None and item.due < prepared.horizon_end:
-        until = f"{_when(prepared, item.due)} (due) or later"
+        until = f"{_when(prepared, item.due, due=True)} (due) or later"
     return (
         f"capacity taken by higher-priority work: technicians with {_skills(item)} are fully "
         f"booked between {_when(prepared, item.earliest)} and {until}"
