@@ -330,14 +330,16 @@ def _absence_interval(prepared: Prepared, absence: Absence) -> Interval:
 
 def _technician(prepared: Prepared, k: int) -> PreparedTechnician:
     spec = prepared.scenario.technicians[k]
-    hours = []
+    hours: list[Interval] = []
     for day in prepared.days:
         if day.date in prepared.holidays:
             continue
-        for span in spec.hours.spans(day.date.weekday()):
-            start, end = _local_span(prepared, day.date, span.start, span.end)
-            if start < end:
-                hours.append((start, end))
+        spans = [
+            _local_span(prepared, day.date, s.start, s.end)
+            for s in spec.hours.spans(day.date.weekday())
+        ]
+        # touching spans of a day are one stretch; days stay apart (midnight splits them)
+        hours += merge([(start, end) for start, end in spans if start < end])
     absences = [(_absence_interval(prepared, a), a.reason) for a in spec.absences]
     cap = spec.max_hours_per_day
     return PreparedTechnician(
@@ -345,7 +347,7 @@ def _technician(prepared: Prepared, k: int) -> PreparedTechnician:
         id=spec.id,
         name=spec.label,
         skills=frozenset(spec.skills),
-        available=subtract(merge(hours), [iv for iv, _ in absences]),
+        available=subtract(hours, [iv for iv, _ in absences]),
         absences=absences,
         after_hours=spec.after_hours,
         team_rank=(k, len(prepared.scenario.technicians)),
@@ -442,9 +444,7 @@ def _recurring(prepared: Prepared) -> list[dict]:
             day = occurrence.date()
             if day in prepared.holidays:
                 continue
-            interval = _local_span(prepared, day, block.time.start, block.time.end)
-            if interval[0] >= interval[1]:
-                continue
+            interval = _occurrence(prepared, day, block.time.start, block.time.end)
             entries.append(
                 {
                     "id": f"{block.id}@{day.isoformat()}",
@@ -461,6 +461,18 @@ def _recurring(prepared: Prepared) -> list[dict]:
                 }
             )
     return entries
+
+
+def _occurrence(prepared: Prepared, day: date, start: int, end: int) -> Interval:
+    """A recurring block's minutes on ``day``: from its local start, for its nominal length.
+
+    On a daylight-saving day a block keeps its length: one in the skipped hour starts at the
+    first valid instant (02:30 becomes 03:30), one in the repeated hour takes the first 02:00.
+    """
+    first = prepared.snap_up(
+        prepared.minute(datetime.combine(day, time()) + timedelta(minutes=start))
+    )
+    return first, first + prepared.snap_up(end - start)
 
 
 def _maintenance(prepared: Prepared) -> list[dict]:

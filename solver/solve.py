@@ -212,7 +212,7 @@ def finish(
     plan = draft.model_copy(
         update={
             "objective": round(evaluation.objective, 6),
-            "best_bound": None if bound is None else round(min(bound, evaluation.objective), 6),
+            "best_bound": None if bound is None else round(bound, 6),
             "objective_terms": {k: round(x, 6) for k, x in evaluation.terms.items()},
             "kpis": evaluation.kpis,
         }

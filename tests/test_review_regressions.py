@@ -119,3 +119,32 @@ def test_written_files_follow_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert (tmp_path / "plan.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_recurring_blocks_on_daylight_saving_days_keep_their_length(tmp_path: Path) -> None:
+    """A block in the skipped hour starts at the first valid instant; none is dropped."""
+    path = _write(
+        tmp_path,
+        """
+name: dst recurring
+horizon: {start: 2026-03-28, days: 2}
+technicians: [{id: a, hours: {sat: "00:00-24:00", sun: "00:00-24:00"}}]
+recurring:
+  - {id: night, rule: "FREQ=DAILY", time: "02:00-03:00"}
+  - {id: late, rule: "FREQ=DAILY", time: "02:30-04:00"}
+""",
+    )
+    prepared = prepare(load_scenario(path))
+    assert sorted(item.id for item in prepared.items) == [
+        "late@2026-03-28",
+        "late@2026-03-29",
+        "night@2026-03-28",
+        "night@2026-03-29",
+    ]
+    assert all(
+        item.effort == (60 if item.id.startswith("night") else 90) for item in prepared.items
+    )
+    result = solve(prepared, SolveParams(time_limit=2, workers=2))
+    assert result.violations == []
+    assert result.best_bound is not None
+    assert result.best_bound <= result.objective + 1e-6
