@@ -54,14 +54,22 @@ def _fmt(value: float | None, pattern: str = "{:,.1f}") -> str:
     return "-" if value is None else pattern.format(value)
 
 
+def _gap_text(result: PlanResult) -> str:
+    """Bound and gap, and a plain word when the bound proves nothing (it is then 0)."""
+    bound, gap = result.best_bound, result.plan.gap
+    if bound is None or gap is None:
+        return "no lower bound"
+    if bound <= 0 < result.objective:
+        return "lower bound 0 (proves nothing here, so no gap)"
+    return f"lower bound {bound:,.1f}, gap {gap:.1%}"
+
+
 def print_summary(prepared: Prepared, result: PlanResult) -> None:
     """Status, objective, bound, gap and the key figures, with hours per technician."""
     plan, kpis = result.plan, result.plan.kpis
-    gap = plan.gap
     console.print(
         f"{plan.scenario}: {result.status} ({plan.method}) in {result.runtime:.1f} s; "
-        f"objective {_fmt(result.objective)}, bound {_fmt(result.best_bound)}, "
-        f"gap {_fmt(None if gap is None else gap * 100, '{:.1f} %')}"
+        f"objective {_fmt(result.objective)}, {_gap_text(result)}"
     )
     console.print("  terms: " + ", ".join(f"{k} {v:,.1f}" for k, v in result.terms.items()))
     console.print(
