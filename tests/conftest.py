@@ -1,4 +1,4 @@
-"""Shared fixtures: the design example as data and as a file, and a way to run ``validate``."""
+"""Shared fixtures: the design example as data, as a file and solved; a way to run ``validate``."""
 
 from __future__ import annotations
 
@@ -12,8 +12,14 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 
+from models.io import load_scenario
+from models.plan import Plan
+from models.prepare import Prepared, prepare
+from solver.solve import SolveParams, solve
+
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "scenarios" / "tiny" / "design_example.yaml"
+TINY_SCENARIOS = ROOT / "scenarios" / "tiny"
+EXAMPLE = TINY_SCENARIOS / "design_example.yaml"
 _EXAMPLE_DATA = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
 
 
@@ -77,3 +83,20 @@ def cli() -> Callable[..., Run]:
 def validate() -> Callable[[Path | str], Run]:
     """Run ``mspplan validate FILE`` in-process; returns exit code, stdout and stderr."""
     return lambda path: run_cli("validate", str(path))
+
+
+def _solved(name: str) -> tuple[Prepared, Plan]:
+    prepared = prepare(load_scenario(TINY_SCENARIOS / f"{name}.yaml"))
+    return prepared, solve(prepared, SolveParams(time_limit=2, workers=2)).plan
+
+
+@pytest.fixture(scope="session")
+def solved_example() -> tuple[Prepared, Plan]:
+    """The design example, prepared and solved (has a percent reserve)."""
+    return _solved("design_example")
+
+
+@pytest.fixture(scope="session")
+def solved_dst() -> tuple[Prepared, Plan]:
+    """The DST scenario (Europe/Berlin springs forward on 2026-03-29), prepared and solved."""
+    return _solved("dst")

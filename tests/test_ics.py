@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-import pytest
 import vobject
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,23 +24,6 @@ from solver.solve import SolveParams, solve
 
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny"
 NOW = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
-
-
-def solved(name: str) -> tuple[Prepared, Plan]:
-    prepared = prepare(load_scenario(TINY / f"{name}.yaml"))
-    return prepared, solve(prepared, SolveParams(time_limit=2, workers=2)).plan
-
-
-@pytest.fixture(scope="module")
-def example() -> tuple[Prepared, Plan]:
-    """The design example, prepared and solved (has a percent reserve)."""
-    return solved("design_example")
-
-
-@pytest.fixture(scope="module")
-def dst() -> tuple[Prepared, Plan]:
-    """The DST scenario (spans 2026-03-29), prepared and solved."""
-    return solved("dst")
 
 
 def load_scenario_data(data: dict):
@@ -88,8 +70,8 @@ def assert_wire_format(text: str) -> None:
 
 
 # -- content -----------------------------------------------------------------------------------
-def test_one_calendar_per_technician_and_a_team_calendar(example):
-    prepared, plan = example
+def test_one_calendar_per_technician_and_a_team_calendar(solved_example):
+    prepared, plan = solved_example
     files = files_of(prepared, plan)
     assert sorted(files) == ["anna.ics", "ben.ics", "team.ics"]
     for text in files.values():
@@ -102,8 +84,8 @@ def test_one_calendar_per_technician_and_a_team_calendar(example):
         assert len(events(files[f"{tech}.ics"])) == len(mine) + len(reserve)
 
 
-def test_calendar_properties(example):
-    prepared, plan = example
+def test_calendar_properties(solved_example):
+    prepared, plan = solved_example
     files = files_of(prepared, plan)
     anna = Calendar.from_ical(files["anna.ics"])
     assert str(anna["VERSION"]) == "2.0"
@@ -115,8 +97,8 @@ def test_calendar_properties(example):
     assert [tz.tz_name for tz in anna.timezones] == ["Europe/Berlin"]
 
 
-def test_summary_description_location_categories(example):
-    prepared, plan = example
+def test_summary_description_location_categories(solved_example):
+    prepared, plan = solved_example
     anna = by_uid(files_of(prepared, plan)["anna.ics"])
     mailbox = next(a for a in plan.assignments if a.item == "p-m365-2" and a.part == 2)
     count = sum(a.item == "p-m365-2" for a in plan.assignments)
@@ -125,8 +107,16 @@ def test_summary_description_location_categories(example):
     assert str(event["LOCATION"]) == "Mueller GmbH"
     assert event.categories == ["Project"]
     description = str(event["DESCRIPTION"])
-    for expected in ("p-m365-2", "Project", "M365 migration", "Mueller GmbH", "m365",
-                     f"Part: 2 of {count}", "Target: 2026-03-27", "Priority: 2"):
+    for expected in (
+        "p-m365-2",
+        "Project",
+        "M365 migration",
+        "Mueller GmbH",
+        "m365",
+        f"Part: 2 of {count}",
+        "Target: 2026-03-27",
+        "Priority: 2",
+    ):
         assert expected in description
     assert event.start == mailbox.start
     assert event.end == mailbox.end
@@ -137,16 +127,16 @@ def test_summary_description_location_categories(example):
     assert "Due: 2026-03-05 09:12" in str(request["DESCRIPTION"])
 
 
-def test_recurring_and_maintenance_labels(example):
-    prepared, plan = example
+def test_recurring_and_maintenance_labels(solved_example):
+    prepared, plan = solved_example
     ben = files_of(prepared, plan)["ben.ics"]
     summaries = {str(e["SUMMARY"]) for e in events(ben)}
     assert "[Recurring] Patch management - Mueller GmbH" in summaries
     assert "[Maintenance] Firewall firmware update - Mueller GmbH" in summaries
 
 
-def test_reserve_events(example):
-    prepared, plan = example
+def test_reserve_events(solved_example):
+    prepared, plan = solved_example
     assert plan.reserve, "the design example keeps a percent reserve"
     anna = events(files_of(prepared, plan)["anna.ics"])
     reserve = [e for e in anna if e.categories == ["Incident reserve"]]
@@ -156,7 +146,8 @@ def test_reserve_events(example):
 
 
 def test_incident_duty_events():
-    prepared, plan = solved("duty")
+    prepared = prepare(load_scenario(TINY / "duty.yaml"))
+    plan = solve(prepared, SolveParams(time_limit=2, workers=2)).plan
     duty = [r for r in plan.reserve if r.reason == "incident duty"]
     assert duty, "the duty scenario puts technicians on duty"
     team = events(files_of(prepared, plan)["team.ics"])
@@ -165,11 +156,15 @@ def test_incident_duty_events():
     assert all(e.categories == ["Incident reserve"] for e in found)
 
 
-def test_forecast_reserve_profile_goes_to_the_team_calendar(example):
-    prepared, plan = example
+def test_forecast_reserve_profile_goes_to_the_team_calendar(solved_example):
+    prepared, plan = solved_example
     start = datetime.fromisoformat("2026-03-03T08:00:00+01:00")
-    periods = [ReservePeriod(start=start + timedelta(hours=h), end=start + timedelta(hours=h + 1),
-                             technicians=n) for h, n in ((0, 2), (1, 1))]
+    periods = [
+        ReservePeriod(
+            start=start + timedelta(hours=h), end=start + timedelta(hours=h + 1), technicians=n
+        )
+        for h, n in ((0, 2), (1, 1))
+    ]
     files = files_of(prepared, plan.model_copy(update={"reserve_profile": periods}))
     team = [str(e["SUMMARY"]) for e in events(files["team.ics"])]
     assert "2 technicians: Incident reserve" in team
@@ -178,15 +173,15 @@ def test_forecast_reserve_profile_goes_to_the_team_calendar(example):
     assert_parses_everywhere(files["team.ics"])
 
 
-def test_team_summaries_name_the_technician(example):
-    prepared, plan = example
+def test_team_summaries_name_the_technician(solved_example):
+    prepared, plan = solved_example
     team = events(files_of(prepared, plan)["team.ics"])
     assert all(str(e["SUMMARY"]).startswith(("Anna Berg: ", "Ben Krause: ")) for e in team)
 
 
-def test_regression_newline_in_calendar_name_is_escaped(example):
+def test_regression_newline_in_calendar_name_is_escaped(solved_example):
     """icalendar 7.3 writes Calendar.new(name=...) unescaped: a newline broke to_ical()."""
-    prepared, plan = example
+    prepared, plan = solved_example
     data = prepared.scenario.model_dump(mode="json")
     data["technicians"][0]["name"] = "Anna\nBerg; 2nd line, with comma"
     renamed = prepare(load_scenario_data(data))
@@ -197,8 +192,8 @@ def test_regression_newline_in_calendar_name_is_escaped(example):
 
 
 # -- daylight saving ---------------------------------------------------------------------------
-def test_local_times_across_the_dst_switch(dst):
-    prepared, plan = dst
+def test_local_times_across_the_dst_switch(solved_dst):
+    prepared, plan = solved_dst
     files = files_of(prepared, plan)
     text = "".join(files.values())
     assert "DTSTART;TZID=Europe/Berlin:20260327T080000" in text
@@ -218,13 +213,14 @@ def test_local_times_across_the_dst_switch(dst):
     )
 
 
-def test_the_repeated_hour_when_dst_ends_keeps_its_instants(dst):
+def test_the_repeated_hour_when_dst_ends_keeps_its_instants(solved_dst):
     """02:30 happens twice on 2026-10-25; the second pass is written in UTC (RFC 5545 3.3.5)."""
-    prepared, plan = dst
+    prepared, plan = solved_dst
     first = datetime.fromisoformat("2026-10-25T02:00:00+02:00")
     second = datetime.fromisoformat("2026-10-25T02:30:00+01:00")  # 90 minutes later
-    night = Assignment(item="m-night", part=1, kind="maintenance", technician="quinn",
-                       start=first, end=second)
+    night = Assignment(
+        item="m-night", part=1, kind="maintenance", technician="quinn", start=first, end=second
+    )
     text = files_of(prepared, plan.model_copy(update={"assignments": [night]}))["quinn.ics"]
     assert "DTSTART;TZID=Europe/Berlin:20261025T020000" in text
     assert "DTEND:20261025T013000Z" in text
@@ -238,8 +234,8 @@ def test_the_repeated_hour_when_dst_ends_keeps_its_instants(dst):
     assert (card.dtstart.value.timestamp(), card.dtend.value.timestamp()) == instants
 
 
-def test_an_empty_plan_gives_valid_empty_calendars(example):
-    prepared, plan = example
+def test_an_empty_plan_gives_valid_empty_calendars(solved_example):
+    prepared, plan = solved_example
     empty = plan.model_copy(update={"status": "infeasible", "assignments": [], "reserve": []})
     files = files_of(prepared, empty)
     assert sorted(files) == ["anna.ics", "ben.ics", "team.ics"]
@@ -248,16 +244,16 @@ def test_an_empty_plan_gives_valid_empty_calendars(example):
         assert_parses_everywhere(text)
 
 
-def test_duplicate_parts_are_a_problem(example):
-    prepared, plan = example
+def test_duplicate_parts_are_a_problem(solved_example):
+    prepared, plan = solved_example
     doubled = plan.model_copy(update={"assignments": [*plan.assignments, plan.assignments[0]]})
     (problem,) = plan_problems(prepared, doubled)
     assert "same part more than once" in problem
 
 
 # -- stable identity and updates ---------------------------------------------------------------
-def test_same_plan_twice_gives_the_same_files_apart_from_dtstamp(example):
-    prepared, plan = example
+def test_same_plan_twice_gives_the_same_files_apart_from_dtstamp(solved_example):
+    prepared, plan = solved_example
     first = files_of(prepared, plan, now=NOW)
     second = files_of(prepared, plan, now=NOW + timedelta(days=3, seconds=7))
     stamp = re.compile(r"^DTSTAMP:.*$", re.MULTILINE)
@@ -291,15 +287,16 @@ def changed(plan: Plan) -> Changes:
     moved, dropped = items[0], items[-1]
     other = next(a for a in items[1:-1] if a.technician != moved.technician)
     target = next(t for t in ("anna", "ben") if t != other.technician)
-    later = moved.model_copy(update={"start": moved.start + timedelta(days=1),
-                                     "end": moved.end + timedelta(days=1)})
+    later = moved.model_copy(
+        update={"start": moved.start + timedelta(days=1), "end": moved.end + timedelta(days=1)}
+    )
     handed = other.model_copy(update={"technician": target})
     new = [later if a is moved else handed if a is other else a for a in items[:-1]]
     return Changes(plan.model_copy(update={"assignments": new}), moved, dropped, other)
 
 
-def test_previous_plan_gives_sequence_and_cancellations(example):
-    prepared, plan = example
+def test_previous_plan_gives_sequence_and_cancellations(solved_example):
+    prepared, plan = solved_example
     new, moved, dropped, handed = changed(plan)
     files = files_of(prepared, new, previous=plan)
     team = by_uid(files["team.ics"])
@@ -324,26 +321,54 @@ def test_previous_plan_gives_sequence_and_cancellations(example):
         assert_parses_everywhere(text)
 
 
-def test_previous_plan_equal_to_plan_changes_nothing(example):
-    prepared, plan = example
+def test_previous_plan_equal_to_plan_changes_nothing(solved_example):
+    prepared, plan = solved_example
     assert files_of(prepared, plan, previous=plan) == files_of(prepared, plan)
 
 
-def test_problems_of_a_plan_of_another_scenario(example, dst):
-    prepared, _ = example
-    _, other = dst
+def test_problems_of_a_plan_of_another_scenario(solved_example, solved_dst):
+    prepared, _ = solved_example
+    _, other = solved_dst
     problems = plan_problems(prepared, other)
     assert any("Tiny DST" in p for p in problems)
     assert any("technicians that are not in the scenario" in p for p in problems)
-    assert plan_problems(prepared, example[1]) == []
+    assert plan_problems(prepared, solved_example[1]) == []
 
 
 # -- any names, any subset -----------------------------------------------------------------------
-_SPECIAL = st.sampled_from([",", ";", ":", "\\", '"', "\n", "\r\n", "\r", "\t", "\x07", "\x00",
-                            "\x7f", "\x85", "\u2028", "é", "ß", "€", "日本", "🙂", " "])
-_TEXT = st.lists(
-    st.one_of(_SPECIAL, st.characters(blacklist_categories=("Cs",))), min_size=1, max_size=120,
-).map("".join).filter(lambda s: s.strip() != "")
+_SPECIAL = st.sampled_from(
+    [
+        ",",
+        ";",
+        ":",
+        "\\",
+        '"',
+        "\n",
+        "\r\n",
+        "\r",
+        "\t",
+        "\x07",
+        "\x00",
+        "\x7f",
+        "\x85",
+        "\u2028",
+        "é",
+        "ß",
+        "€",
+        "日本",
+        "🙂",
+        " ",
+    ]
+)
+_TEXT = (
+    st.lists(
+        st.one_of(_SPECIAL, st.characters(blacklist_categories=("Cs",))),
+        min_size=1,
+        max_size=120,
+    )
+    .map("".join)
+    .filter(lambda s: s.strip() != "")
+)
 _EXAMPLE_DATA = None
 
 
@@ -363,8 +388,10 @@ def _example_data() -> dict:
     shifts=st.lists(st.integers(-96, 96), min_size=60, max_size=60),
     with_previous=st.booleans(),
 )
-def test_any_names_and_subsets_give_valid_calendars(example, names, keep, shifts, with_previous):
-    _, base = example
+def test_any_names_and_subsets_give_valid_calendars(
+    solved_example, names, keep, shifts, with_previous
+):
+    _, base = solved_example
     scenario_name, task, customer, tech, request = names
     data = _example_data()
     data["name"] = scenario_name
@@ -374,9 +401,14 @@ def test_any_names_and_subsets_give_valid_calendars(example, names, keep, shifts
     data["service_requests"][0]["name"] = request
     prepared = prepare(load_scenario_data(data))
     chosen = [
-        a.model_copy(update={"start": a.start + timedelta(minutes=15 * shift),
-                             "end": a.end + timedelta(minutes=15 * shift)})
-        for a, kept, shift in zip(base.assignments, keep, shifts, strict=False) if kept
+        a.model_copy(
+            update={
+                "start": a.start + timedelta(minutes=15 * shift),
+                "end": a.end + timedelta(minutes=15 * shift),
+            }
+        )
+        for a, kept, shift in zip(base.assignments, keep, shifts, strict=False)
+        if kept
     ]
     plan = base.model_copy(update={"scenario": scenario_name, "assignments": chosen})
     previous = base.model_copy(update={"scenario": scenario_name}) if with_previous else None
@@ -398,8 +430,8 @@ def write_plan(path: Path, plan: Plan) -> Path:
     return path
 
 
-def test_cli_writes_the_calendars(example, tmp_path, cli):
-    _, plan = example
+def test_cli_writes_the_calendars(solved_example, tmp_path, cli):
+    _, plan = solved_example
     plan_file = write_plan(tmp_path / "plan.json", plan)
     out = tmp_path / "ics"
     run = cli("export-ics", str(TINY / "design_example.yaml"), str(plan_file), "--out", str(out))
@@ -410,14 +442,21 @@ def test_cli_writes_the_calendars(example, tmp_path, cli):
         assert_parses_everywhere((out / name).read_bytes().decode("utf-8"))
 
 
-def test_cli_with_previous(example, tmp_path, cli):
-    _, plan = example
+def test_cli_with_previous(solved_example, tmp_path, cli):
+    _, plan = solved_example
     new, _, dropped, _ = changed(plan)
     old_file = write_plan(tmp_path / "old.json", plan)
     new_file = write_plan(tmp_path / "new.json", new)
     out = tmp_path / "ics"
-    run = cli("export-ics", str(TINY / "design_example.yaml"), str(new_file), "--out", str(out),
-              "--previous", str(old_file))
+    run = cli(
+        "export-ics",
+        str(TINY / "design_example.yaml"),
+        str(new_file),
+        "--out",
+        str(out),
+        "--previous",
+        str(old_file),
+    )
     assert run.code == 0, run.err
     assert "cancelled" in run.out
     team = by_uid((out / "team.ics").read_text(encoding="utf-8"))
@@ -427,33 +466,50 @@ def test_cli_with_previous(example, tmp_path, cli):
 
 
 def test_cli_missing_plan(tmp_path, cli):
-    run = cli("export-ics", str(TINY / "design_example.yaml"), str(tmp_path / "nope.json"),
-              "--out", str(tmp_path / "ics"))
+    run = cli(
+        "export-ics",
+        str(TINY / "design_example.yaml"),
+        str(tmp_path / "nope.json"),
+        "--out",
+        str(tmp_path / "ics"),
+    )
     assert run.code == 2
     assert "nope.json: file not found" in run.err
     assert "Traceback" not in run.err
     assert not (tmp_path / "ics").exists()
 
 
-def test_cli_plan_of_another_scenario(dst, tmp_path, cli):
-    _, plan = dst
+def test_cli_plan_of_another_scenario(solved_dst, tmp_path, cli):
+    _, plan = solved_dst
     plan_file = write_plan(tmp_path / "plan.json", plan)
-    run = cli("export-ics", str(TINY / "design_example.yaml"), str(plan_file),
-              "--out", str(tmp_path / "ics"))
+    run = cli(
+        "export-ics",
+        str(TINY / "design_example.yaml"),
+        str(plan_file),
+        "--out",
+        str(tmp_path / "ics"),
+    )
     assert run.code == 2
     assert "Tiny DST" in run.err
     assert "quinn" in run.err
     assert not (tmp_path / "ics").exists()
 
 
-def test_cli_bad_previous_and_bad_out(example, tmp_path, cli):
-    _, plan = example
+def test_cli_bad_previous_and_bad_out(solved_example, tmp_path, cli):
+    _, plan = solved_example
     plan_file = write_plan(tmp_path / "plan.json", plan)
     scenario = str(TINY / "design_example.yaml")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
-    run = cli("export-ics", scenario, str(plan_file), "--out", str(tmp_path / "ics"),
-              "--previous", str(bad))
+    run = cli(
+        "export-ics",
+        scenario,
+        str(plan_file),
+        "--out",
+        str(tmp_path / "ics"),
+        "--previous",
+        str(bad),
+    )
     assert run.code == 2
     assert "JSON syntax error" in run.err
     blocker = tmp_path / "file"

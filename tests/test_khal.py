@@ -12,13 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from models.ics import export_calendars, make_uid
-from models.io import load_scenario
 from models.plan import Plan
-from models.prepare import Prepared, prepare
-from solver.solve import SolveParams, solve
+from models.prepare import Prepared
 
 KHAL = Path(sys.executable).parent / "khal"
 TINY = Path(__file__).resolve().parent.parent / "scenarios" / "tiny"
@@ -71,7 +67,11 @@ class Khal:
     def run(self, *args: str) -> str:
         done = subprocess.run(
             [str(KHAL), "-c", str(self.config), *args],
-            env=self.env, capture_output=True, text=True, timeout=120, check=False,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert done.returncode == 0, f"khal {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout
@@ -82,9 +82,24 @@ class Khal:
     def events(self, calendar: str, start: str, days: int) -> dict[str, dict[str, str]]:
         """Every event of ``days`` days from ``start``, by UID: start, end, title, status."""
         out = self.run(
-            "list", "-a", calendar, "--once", "--day-format", "",
-            "--json", "uid", "--json", "start-long", "--json", "end-long",
-            "--json", "title", "--json", "status", start, f"{days}d",
+            "list",
+            "-a",
+            calendar,
+            "--once",
+            "--day-format",
+            "",
+            "--json",
+            "uid",
+            "--json",
+            "start-long",
+            "--json",
+            "end-long",
+            "--json",
+            "title",
+            "--json",
+            "status",
+            start,
+            f"{days}d",
         )
         found: dict[str, dict[str, str]] = {}
         for line in out.splitlines():
@@ -96,27 +111,17 @@ class Khal:
     def lines(self, calendar: str, start: str, days: int) -> list[str]:
         """The plain agenda: ``date HH:MM-HH:MM title`` per event and day."""
         out = self.run(
-            "list", "-a", calendar, "--day-format", "",
-            "--format", "{start-date} {start-time}-{end-time} {title}", start, f"{days}d",
+            "list",
+            "-a",
+            calendar,
+            "--day-format",
+            "",
+            "--format",
+            "{start-date} {start-time}-{end-time} {title}",
+            start,
+            f"{days}d",
         )
         return [line for line in out.splitlines() if line.strip()]
-
-
-def solved(name: str) -> tuple[Prepared, Plan]:
-    prepared = prepare(load_scenario(TINY / f"{name}.yaml"))
-    return prepared, solve(prepared, SolveParams(time_limit=2, workers=2)).plan
-
-
-@pytest.fixture(scope="module")
-def example() -> tuple[Prepared, Plan]:
-    """The design example, prepared and solved (has a percent reserve)."""
-    return solved("design_example")
-
-
-@pytest.fixture(scope="module")
-def dst() -> tuple[Prepared, Plan]:
-    """The DST scenario (Europe/Berlin springs forward on 2026-03-29), prepared and solved."""
-    return solved("dst")
 
 
 def export(prepared: Prepared, plan: Plan, folder: Path, **kwargs) -> Path:
@@ -127,7 +132,10 @@ def export(prepared: Prepared, plan: Plan, folder: Path, **kwargs) -> Path:
 
 
 def assert_plan_in_khal(
-    prepared: Prepared, plan: Plan, shown: dict[str, dict[str, str]], zone: str,
+    prepared: Prepared,
+    plan: Plan,
+    shown: dict[str, dict[str, str]],
+    zone: str,
     technician: str | None = None,
 ) -> None:
     """khal shows every assignment (by UID) and every reserve entry at the plan's instants."""
@@ -141,16 +149,20 @@ def assert_plan_in_khal(
         event = shown.pop(make_uid(prepared.scenario.name, a.item, a.part))
         assert (event["start-long"], event["end-long"]) == span(a.start, a.end), a
         assert event["status"] == "CONFIRMED"
-    reserve = Counter(span(r.start, r.end) for r in plan.reserve
-                      if technician in (None, r.technician))
-    rest = Counter((e["start-long"], e["end-long"]) for e in shown.values()
-                   if e["title"].endswith(("Incident reserve", "Incident duty")))
+    reserve = Counter(
+        span(r.start, r.end) for r in plan.reserve if technician in (None, r.technician)
+    )
+    rest = Counter(
+        (e["start-long"], e["end-long"])
+        for e in shown.values()
+        if e["title"].endswith(("Incident reserve", "Incident duty"))
+    )
     assert rest == reserve
     assert len(shown) == sum(reserve.values())
 
 
-def test_khal_lists_a_technicians_events_at_local_times(example, tmp_path):
-    prepared, plan = example
+def test_khal_lists_a_technicians_events_at_local_times(solved_example, tmp_path):
+    prepared, plan = solved_example
     files = export(prepared, plan, tmp_path / "ics")
     khal = Khal(tmp_path / "khal", "Europe/Berlin", ("anna",))
     khal.import_file("anna", files / "anna.ics")
@@ -158,24 +170,30 @@ def test_khal_lists_a_technicians_events_at_local_times(example, tmp_path):
     assert_plan_in_khal(prepared, plan, shown, "Europe/Berlin", technician="anna")
 
 
-def test_khal_local_times_across_the_dst_switch(dst, tmp_path):
-    prepared, plan = dst
+def test_khal_local_times_across_the_dst_switch(solved_dst, tmp_path):
+    prepared, plan = solved_dst
     files = export(prepared, plan, tmp_path / "ics")
     khal = Khal(tmp_path / "khal", "Europe/Berlin", ("team",))
     khal.import_file("team", files / "team.ics")
     assert_plan_in_khal(prepared, plan, khal.events("team", "2026-03-23", 14), "Europe/Berlin")
     agenda = khal.lines("team", "2026-03-23", 14)
     for day in ("2026-03-27", "2026-03-30"):  # the Friday before, the Monday after the switch
-        assert any(line.startswith(f"{day} 08:00-08:30 ")
-                   and line.endswith("[Recurring] Daily backup check") for line in agenda)
+        assert any(
+            line.startswith(f"{day} 08:00-08:30 ")
+            and line.endswith("[Recurring] Daily backup check")
+            for line in agenda
+        )
     for day in ("2026-03-23", "2026-03-30"):
-        assert any(line.startswith(f"{day} 09:00-11:00 ")
-                   and line.endswith("[Recurring] Patch day - Depot Nord") for line in agenda)
+        assert any(
+            line.startswith(f"{day} 09:00-11:00 ")
+            and line.endswith("[Recurring] Patch day - Depot Nord")
+            for line in agenda
+        )
 
 
-def test_khal_in_another_zone_shows_the_same_instants(dst, tmp_path):
+def test_khal_in_another_zone_shows_the_same_instants(solved_dst, tmp_path):
     """New York switched on 2026-03-08: Berlin 08:00 is 03:00 there before 03-29, 02:00 after."""
-    prepared, plan = dst
+    prepared, plan = solved_dst
     files = export(prepared, plan, tmp_path / "ics")
     khal = Khal(tmp_path / "khal", "America/New_York", ("team",))
     khal.import_file("team", files / "team.ics")
@@ -187,22 +205,34 @@ def test_khal_in_another_zone_shows_the_same_instants(dst, tmp_path):
     assert_plan_in_khal(prepared, plan, shown, "America/New_York")
 
 
-def test_khal_applies_an_update_with_previous(example, tmp_path, cli):
-    prepared, plan = example
+def test_khal_applies_an_update_with_previous(solved_example, tmp_path, cli):
+    prepared, plan = solved_example
     anna = [a for a in plan.assignments if a.technician == "anna"]
     moved, dropped = anna[0], anna[-1]
-    later = moved.model_copy(update={"start": moved.start + timedelta(days=1),
-                                     "end": moved.end + timedelta(days=1)})
-    new = plan.model_copy(update={
-        "assignments": [later if a is moved else a for a in plan.assignments if a is not dropped]
-    })
+    later = moved.model_copy(
+        update={"start": moved.start + timedelta(days=1), "end": moved.end + timedelta(days=1)}
+    )
+    new = plan.model_copy(
+        update={
+            "assignments": [
+                later if a is moved else a for a in plan.assignments if a is not dropped
+            ]
+        }
+    )
     old_file, new_file = tmp_path / "old.json", tmp_path / "new.json"
     old_file.write_text(json.dumps(plan.model_dump(mode="json")), encoding="utf-8")
     new_file.write_text(json.dumps(new.model_dump(mode="json")), encoding="utf-8")
     scenario = str(TINY / "design_example.yaml")
     assert cli("export-ics", scenario, str(old_file), "--out", str(tmp_path / "v1")).code == 0
-    run = cli("export-ics", scenario, str(new_file), "--out", str(tmp_path / "v2"),
-              "--previous", str(old_file))
+    run = cli(
+        "export-ics",
+        scenario,
+        str(new_file),
+        "--out",
+        str(tmp_path / "v2"),
+        "--previous",
+        str(old_file),
+    )
     assert run.code == 0, run.err
 
     khal = Khal(tmp_path / "khal", "Europe/Berlin", ("anna",))
