@@ -3,7 +3,8 @@
 ``evaluate(prepared, plan)`` checks a plan against the hard rules of DESIGN.md, read
 directly from the rules and the prepared view (it shares no code with the engines), and
 recomputes the objective and the key figures. Rule 0 covers the plan's structure; rules 1-8
-are the numbered hard rules. ``CHECKS`` lists one function per rule: the table of contents.
+are the numbered hard rules; rule 9 holds in replans: frozen work stays as it was. ``CHECKS``
+lists one function per rule: the table of contents.
 
 The objective is the sum of three named terms (minutes from the prepared view, weights
 ``w`` from the scenario, ``weight(i) = 6 - priority(i)``, ``effort(i)`` rounded up to the slot):
@@ -14,7 +15,10 @@ The objective is the sum of three named terms (minutes from the prepared view, w
 - ``balance = w.balance * (max_t u_t - min_t u_t)`` over technicians with capacity
   ``c_t > 0`` (available minutes over the horizon), where ``u_t = floor(100 * busy_t / c_t)``
   and ``busy_t`` is the minutes of t's assignments plus t's reserve entries; 0 with fewer
-  than two such technicians.
+  than two such technicians;
+- replans only (``prepared.previous`` set, see ``models.replan``): ``changes = w.change *
+  (moved + reassigned)``, items of the previous plan now at another time or on another
+  technician (dropped ones already count as unscheduled).
 
 An item counts as scheduled when the plan has at least one valid assignment for it.
 """
@@ -24,7 +28,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -490,6 +494,20 @@ def check_daily_cap(ctx: Context) -> Iterator[Violation]:
                                 f"{ctx.prepared.days[k].date}, more than the cap of {cap / 60:g} h")
 
 
+def check_frozen(ctx: Context) -> Iterator[Violation]:
+    """Rule 9 (replans): a pinned item's parts are exactly its pinned ones, on its technician."""
+    for item in ctx.prepared.items:
+        if item.pinned is None or item.technician is None:
+            continue
+        tech = ctx.prepared.technicians[item.technician]
+        wanted = [(tech.index, s, s + n) for s, n in zip(item.pinned, item.parts, strict=True)]
+        found = [(p.tech.index, p.start, p.end) for p in ctx.by_item.get(item.index, [])]
+        if found != wanted:
+            yield violation(9, item.id, tech.id, f"{item.id} is frozen on {tech.id} at "
+                            f"{ctx.span(item.pinned[0], wanted[-1][2])} but the plan moved "
+                            "or dropped it")
+
+
 CHECKS: tuple[Callable[[Context], Iterator[Violation]], ...] = (
     check_references,
     check_coverage,
@@ -502,6 +520,7 @@ CHECKS: tuple[Callable[[Context], Iterator[Violation]], ...] = (
     check_recurring,
     check_buffer,
     check_daily_cap,
+    check_frozen,
 )
 
 
@@ -511,11 +530,30 @@ def objective_terms(ctx: Context) -> dict[str, float]:
     weights = ctx.prepared.scenario.weights
     unscheduled = sum(i.weight * i.effort / 60 for i in _unscheduled(ctx))
     late = sum(ctx.prepared.items[i].weight * m / DAY for i, m in _late_minutes(ctx).items())
-    return {
+    terms = {
         "unscheduled": float(weights.unscheduled * unscheduled),
         "late": float(weights.late_per_day * late),
         "balance": float(weights.balance * _spread(ctx)),
     }
+    if ctx.prepared.previous:
+        changes = _changes(ctx)
+        terms["changes"] = float(weights.change * (changes["moved"] + changes["reassigned"]))
+    return terms
+
+
+def _changes(ctx: Context) -> Counter[str]:
+    """Replans: items of the previous plan now planned at another time on the same technician
+    (moved), on another technician (reassigned), or not at all (dropped)."""
+    found: Counter[str] = Counter()
+    for index, (tech, starts) in ctx.prepared.previous.items():
+        parts = ctx.by_item.get(index)
+        if not parts:
+            found["dropped"] += 1
+        elif any(p.tech.index != tech for p in parts):
+            found["reassigned"] += 1
+        elif tuple(p.start for p in parts) != starts:
+            found["moved"] += 1
+    return found
 
 
 def _unscheduled(ctx: Context) -> list[PreparedItem]:
@@ -581,6 +619,16 @@ def key_figures(ctx: Context) -> dict[str, Any]:
         "hours_by_technician": {k: round(v, 2) for k, v in by_tech.items()},
         "unscheduled_hours_by_priority": {k: round(v, 2) for k, v in by_priority.items()},
         "items_by_kind": by_kind,
+    } | (_change_figures(ctx) if ctx.prepared.previous else {})
+
+
+def _change_figures(ctx: Context) -> dict[str, int]:
+    changes = _changes(ctx)
+    return {
+        "moved_items": changes["moved"],
+        "reassigned_items": changes["reassigned"],
+        "dropped_items": changes["dropped"],
+        "frozen_items": sum(item.pinned is not None for item in ctx.prepared.items),
     }
 
 

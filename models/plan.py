@@ -56,6 +56,12 @@ class Unscheduled(PlanModel):
     reason: str = Field(description="Why it is not planned, in a planner's words.")
 
 
+class Released(PlanModel):
+    item: str = Field(description="Item id.")
+    technician: str = Field(description="Technician it was frozen on.")
+    reason: str = Field(description="Why it could not stay as it was.")
+
+
 class ReservePeriod(PlanModel):
     start: Moment = Field(description="Aware local start.")
     end: Moment = Field(description="Aware local end.")
@@ -78,6 +84,12 @@ class Plan(PlanModel):
         default_factory=list, description="forecast policy: technicians kept free per period."
     )
     unscheduled: list[Unscheduled] = Field(default_factory=list, description="Not planned.")
+    frozen_until: Moment | None = Field(
+        None, description="Replans: end of the frozen period; earlier work stayed as it was."
+    )
+    released: list[Released] = Field(
+        default_factory=list, description="Replans: frozen work that could not stay."
+    )
     kpis: dict[str, Any] = Field(default_factory=dict, description="Key figures.")
 
     @property

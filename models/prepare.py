@@ -83,7 +83,9 @@ class PreparedItem:
     deadline: int | None = None
     """Hard latest end; only set inside the engines (a successor that stays where it is)."""
     required: bool = False
-    """Must be scheduled; only set inside the engines (its successor is scheduled)."""
+    """Must be scheduled: set inside the engines (its successor is scheduled) and for pins."""
+    pinned: tuple[int, ...] | None = None
+    """Frozen by a replan (``models.replan``): its parts start exactly here, on ``technician``."""
 
     @property
     def weight(self) -> int:
@@ -104,6 +106,8 @@ class Prepared:
     technicians: list[PreparedTechnician] = field(default_factory=list)
     items: list[PreparedItem] = field(default_factory=list)
     windows: dict[str, list[Interval]] = field(default_factory=dict)
+    previous: dict[int, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
+    """Replans: item -> (technician, part starts) in the previous plan (``models.replan``)."""
 
     # -- conversions ---------------------------------------------------------------------
     def minute(self, moment: datetime | date, *, end_of_day: bool = False) -> int:
@@ -160,6 +164,8 @@ class Prepared:
         In-window maintenance lies inside the customer's windows: within the technician's
         hours, or anywhere outside absences and holidays for an ``after_hours`` technician.
         """
+        if item.pinned is not None:  # checked when pinned; keeps after-hours work, too
+            return [(s, s + n) for s, n in zip(item.pinned, item.parts, strict=True)]
         if item.fixed is not None:
             inside = any(s <= item.fixed[0] and item.fixed[1] <= e for s, e in tech.available)
             return [item.fixed] if inside else []

@@ -374,6 +374,9 @@ class Weights(Model):
     unscheduled: int = Field(1000, ge=0, description="Per hour of unscheduled work.")
     late_per_day: int = Field(50, ge=0, description="Per day an item finishes late.")
     balance: int = Field(1, ge=0, description="Per percentage point of load spread.")
+    change: int = Field(
+        20, ge=0, description="Replans: per item moved or given to another technician."
+    )
 
 
 class Scenario(Model):

@@ -63,16 +63,34 @@ def percent_blocks(prepared: Prepared, percent: float) -> list[ReserveBlock]:
     turns day by day, so that some reserve is there all day long. The place depends only on
     the technician's place in the whole team, so a part of the team gets the same blocks."""
     blocks = []
+    frozen = _frozen_days(prepared)
     for tech in prepared.technicians:
         rank, size = tech.team_rank
         for day in prepared.days:
             fraction = ((rank + day.index) % size) / size
-            blocks += _day_blocks(prepared, tech, day, percent, fraction)
+            staggered = (tech.index, day.index) not in frozen
+            blocks += _day_blocks(prepared, tech, day, percent, fraction, staggered)
     return blocks
 
 
+def _frozen_days(prepared: Prepared) -> set[tuple[int, int]]:
+    """(technician, day) with frozen work of a replan: the reserve may lie anywhere that day,
+    since the frozen work may sit where the staggered block would."""
+    return {
+        (item.technician, prepared.day_of(start).index)
+        for item in prepared.items
+        if item.pinned is not None and item.technician is not None
+        for start in item.pinned
+    }
+
+
 def _day_blocks(
-    prepared: Prepared, tech: PreparedTechnician, day: Day, percent: float, fraction: float
+    prepared: Prepared,
+    tech: PreparedTechnician,
+    day: Day,
+    percent: float,
+    fraction: float,
+    staggered: bool = True,
 ) -> list[ReserveBlock]:
     segments = tech.available_on(day)
     length = _share(prepared, sum(e - s for s, e in segments), percent)
@@ -80,9 +98,9 @@ def _day_blocks(
         return []
     domain = _fits(segments, length)
     if domain:
-        return [
-            ReserveBlock(tech.index, day.index, length, _at(prepared, domain, length, fraction))
-        ]
+        if staggered:
+            domain = _at(prepared, domain, length, fraction)
+        return [ReserveBlock(tech.index, day.index, length, domain)]
     blocks = []
     for s, e in segments:
         share = _share(prepared, e - s, percent)

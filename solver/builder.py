@@ -10,7 +10,13 @@ from ortools.sat.python import cp_model
 from models.plan import DUTY_REASON, FORECAST_REASON, RESERVE_REASON
 from models.prepare import Prepared
 from solver.constraints import add_constraints
-from solver.penalties import Term, penalize_balance, penalize_late, penalize_unscheduled
+from solver.penalties import (
+    Term,
+    penalize_balance,
+    penalize_changes,
+    penalize_late,
+    penalize_unscheduled,
+)
 from solver.schedule import Schedule
 from solver.variables import Variables, create_variables
 
@@ -27,7 +33,12 @@ def build(prepared: Prepared) -> PlanningModel:
     model = cp_model.CpModel()
     variables = create_variables(model, prepared)
     add_constraints(variables)
-    terms = penalize_unscheduled(variables) + penalize_late(variables) + penalize_balance(variables)
+    terms = (
+        penalize_unscheduled(variables)
+        + penalize_late(variables)
+        + penalize_balance(variables)
+        + penalize_changes(variables)
+    )
     model.minimize(sum(term.coefficient * term.variable for term in terms))
     return PlanningModel(model, variables, terms)
 
@@ -102,6 +113,7 @@ def _hint_terms(planning: PlanningModel, values: dict) -> None:
             due = v.prepared.items[item].due or 0
             end = (values[v.start[item, len(v.lengths[item]) - 1]] + v.lengths[item][-1]) * v.slot
             values[term.variable] = max(0, end - due) if values[v.scheduled[item]] else 0
+    _hint_changes(planning, values)
     for t, busy in v.busy.items():
         tech = v.prepared.technicians[t]
         work = sum(v.prepared.items[i].parts[k] * values[v.assign[i, t]] for i, k, _ in v.work[t])
@@ -114,6 +126,26 @@ def _hint_terms(planning: PlanningModel, values: dict) -> None:
         shares = [values[u] for u in v.utilisation.values()]
         values[top], values[bottom] = max(shares), min(shares)
         values[spread] = values[top] - values[bottom]
+
+
+def _hint_changes(planning: PlanningModel, values: dict) -> None:
+    """Replans: an item is hinted as before when the hint keeps its previous place."""
+    v = planning.variables
+    for term in planning.terms:
+        if term.family != "changes" or term.item is None:
+            continue
+        item = term.item
+        tech, starts = v.prepared.previous[item]
+        planned = values[v.scheduled[item]] == 1
+        same = (
+            planned
+            and (item, tech) in v.assign
+            and values[v.assign[item, tech]] == 1
+            and all(values[v.start[item, k]] * v.slot == s for k, s in enumerate(starts))
+        )
+        values[term.variable] = int(planned and not same)
+        if item in v.as_before:
+            values[v.as_before[item]] = int(same)
 
 
 def read_schedule(planning: PlanningModel, solver: cp_model.CpSolver) -> Schedule:

@@ -83,9 +83,17 @@ def _touches(block: ReserveBlock, start: int, end: int) -> bool:
     return any(s < end and start < e for s, e in block.domain)
 
 
-def greedy(prepared: Prepared) -> Schedule:
-    """A feasible schedule by list scheduling."""
+Placements = dict[int, tuple[int, tuple[int, ...]]]
+"""Item -> (technician, part starts)."""
+
+
+def greedy(prepared: Prepared, prefer: Placements | None = None) -> Schedule:
+    """A feasible schedule by list scheduling; items of ``prefer`` (a previous plan) go back
+    to their old place where it is still free, before the others are placed."""
     state = GreedyState(prepared)
+    for item in prepared.items:
+        if item.pinned is not None:
+            _place_pinned(state, item)
     policy, level = buffer_level(prepared)
     if policy == "duty":
         _place_duty(state, int(level))
@@ -94,14 +102,56 @@ def greedy(prepared: Prepared) -> Schedule:
     if policy == "percent":
         for block in percent_blocks(prepared, level):
             state.pending.setdefault(block.tech, []).append(block)
+    prefer = prefer if prefer is not None else prepared.previous
     for item in sorted(
         (i for i in prepared.items if i.fixed is not None), key=lambda i: (i.priority, i.fixed)
     ):
-        _place_fixed(state, item)
+        if item.index in prefer:
+            _place_as_before(state, item, *prefer[item.index])
+        if item.index not in state.schedule.placed:
+            _place_fixed(state, item)
+    for item in _flexible_order(prepared):
+        if item.index in prefer:
+            _place_as_before(state, item, *prefer[item.index])
     _place_reserve(state)
     for item in _flexible_order(prepared):
-        _place_flexible(state, item)
+        if item.index not in state.schedule.placed:
+            _place_flexible(state, item)
     return state.schedule
+
+
+def _place_pinned(state: GreedyState, item: PreparedItem) -> None:
+    """Frozen work: exactly where it was (``models.replan`` checked that it still fits)."""
+    assert item.pinned is not None
+    assert item.technician is not None
+    for start, length in zip(item.pinned, item.parts, strict=True):
+        state.occupy(item.technician, start, start + length, work=True)
+    state.schedule.placed[item.index] = (item.technician, item.pinned)
+
+
+def _place_as_before(
+    state: GreedyState, item: PreparedItem, tech: int, starts: tuple[int, ...]
+) -> None:
+    """The item where the previous plan had it, if every hard rule still allows it there."""
+    if item.index in state.schedule.placed or tech not in item.eligible:
+        return
+    prepared = state.prepared
+    intervals = [(s, s + n) for s, n in zip(starts, item.parts, strict=True)]
+    allowed = prepared.allowed(item, prepared.technicians[tech])
+    before = [prepared.items[b] for b in item.after]
+    if not (
+        all(b.index in state.schedule.placed for b in before)
+        and all(state.schedule.end(b) <= starts[0] for b in before)
+        and starts[0] >= item.earliest
+        and all(any(lo <= s and e <= hi for lo, hi in allowed) for s, e in intervals)
+        and all(state.busy[tech].is_free(s, e) for s, e in intervals)
+        and _parts_within_cap(state, tech, list(starts), item.parts)
+        and all(state.leaves_reserve_room(tech, s, e) for s, e in intervals)
+    ):
+        return
+    for start, end in intervals:
+        state.occupy(tech, start, end, work=True)
+    state.schedule.placed[item.index] = (tech, starts)
 
 
 def _place_duty(state: GreedyState, duty: int) -> None:
@@ -109,7 +159,13 @@ def _place_duty(state: GreedyState, duty: int) -> None:
     served: Counter[int] = Counter()
     for day in duty_days(state.prepared, duty):
         chosen = sorted(
-            day.spans, key=lambda t: (served[t], len(state.prepared.technicians[t].skills), t)
+            day.spans,
+            key=lambda t: (
+                not state.busy[t].is_free(*day.whole),  # frozen work that day (replans)
+                served[t],
+                len(state.prepared.technicians[t].skills),
+                t,
+            ),
         )
         for tech in chosen[: day.count]:
             start, end = day.spans[tech]
@@ -131,7 +187,8 @@ def _place_forecast(state: GreedyState, service_level: float) -> None:
         if day != current_day:
             today, previous, current_day = Counter(), set(), day
 
-        chosen = sorted(period.present, key=partial(_handover, prepared, today, previous, reserved))
+        free = [t for t in period.present if state.busy[t].is_free(period.start, period.end)]
+        chosen = sorted(free, key=partial(_handover, prepared, today, previous, reserved))
         chosen = chosen[: period.count]
         for t in chosen:
             length = period.end - period.start

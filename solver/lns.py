@@ -55,18 +55,31 @@ def improve(
     seed: int = 0,
     workers: int = 2,
     report: Callable[[float], None] | None = None,
+    steps: int | None = None,
 ) -> Schedule:
-    """Improve ``schedule`` by re-planning technician groups until ``deadline`` (perf_counter)."""
+    """Improve ``schedule`` by re-planning technician groups until ``deadline`` (perf_counter),
+    or, when ``steps`` is given, for that many steps of STEP_SECONDS deterministic time each
+    on one worker (the same seed then gives the same plan on any machine)."""
     rng = random.Random(seed)
     best = schedule_objective(prepared, schedule)
-    steps = kept = 0
-    while time.perf_counter() < deadline - 0.5:
+    tried = kept = 0
+    while (
+        tried < steps if steps is not None else time.perf_counter() < deadline - 0.5
+    ):
+        tried += 1
         piece = cut(prepared, schedule, *_choose_group(prepared, schedule, rng))
         if not piece.items:
             continue
-        steps += 1
-        budget = min(STEP_SECONDS, deadline - time.perf_counter())
-        candidate = _solve_piece(prepared, schedule, piece, budget, rng.randrange(1 << 30), workers)
+        budget = STEP_SECONDS if steps is not None else deadline - time.perf_counter()
+        candidate = _solve_piece(
+            prepared,
+            schedule,
+            piece,
+            min(STEP_SECONDS, budget),
+            rng.randrange(1 << 30),
+            workers,
+            deterministic=steps is not None,
+        )
         if candidate is None:
             continue
         value = schedule_objective(prepared, candidate)
@@ -75,7 +88,7 @@ def improve(
             schedule, best = candidate, value
             if report is not None:
                 report(best)
-    log.info("LNS: %d steps, %d improving", steps, kept)
+    log.info("LNS: %d steps, %d improving", tried, kept)
     return schedule
 
 
@@ -133,7 +146,14 @@ def cut(
     scenario = prepared.scenario
     if buffer_level(prepared)[0] in ("duty", "forecast"):  # it binds the whole team: kept
         scenario = scenario.model_copy(update={"buffer": None})
-    sub = dataclasses.replace(prepared, scenario=scenario, technicians=technicians, items=items)
+    previous = {  # replans: the change penalty inside the piece
+        item_map[i]: (tech_map[t], starts)
+        for i, (t, starts) in prepared.previous.items()
+        if i in item_map and t in tech_map
+    }
+    sub = dataclasses.replace(
+        prepared, scenario=scenario, technicians=technicians, items=items, previous=previous
+    )
     return Piece(prepared=sub, techs=group, items=free)
 
 
@@ -228,24 +248,43 @@ def _sub_item(
         eligible=tuple(tech_map[t] for t in item.eligible if t in tech_map),
         technician=None if item.technician is None else tech_map.get(item.technician),
         deadline=deadline,
-        required=bool(successors),
+        required=item.required or bool(successors),
     )
 
 
 def _solve_piece(
-    prepared: Prepared, schedule: Schedule, piece: Piece, budget: float, seed: int, workers: int
+    prepared: Prepared,
+    schedule: Schedule,
+    piece: Piece,
+    budget: float,
+    seed: int,
+    workers: int,
+    deterministic: bool = False,
 ) -> Schedule | None:
     """CP-SAT on the piece, hinted with the current plan; the whole schedule with its result."""
     planning = build(piece.prepared)
     add_hint(planning, _restrict(schedule, piece))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, budget)
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
-    solver.parameters.cp_model_probing_level = 0
+    solver = cpsat_solver(budget, workers, seed, deterministic)
     if solver.solve(planning.model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return _merge(schedule, piece, read_schedule(planning, solver))
+
+
+def cpsat_solver(seconds: float, workers: int, seed: int, deterministic: bool) -> cp_model.CpSolver:
+    """CP-SAT as every engine here runs it. Deterministic: one worker, and the budget in
+    CP-SAT's deterministic time (work units of about a second), so runs repeat exactly; the
+    wall clock then only guards against a machine far slower than expected."""
+    solver = cp_model.CpSolver()
+    solver.parameters.random_seed = seed
+    solver.parameters.cp_model_probing_level = 0  # default probing spends the budget in presolve
+    if deterministic:
+        solver.parameters.num_workers = 1
+        solver.parameters.max_deterministic_time = max(0.1, seconds)
+        solver.parameters.max_time_in_seconds = max(1.0, 20 * seconds)
+    else:
+        solver.parameters.num_workers = workers
+        solver.parameters.max_time_in_seconds = max(0.1, seconds)
+    return solver
 
 
 def _restrict(schedule: Schedule, piece: Piece) -> Schedule:

@@ -11,7 +11,7 @@ from solver.schedule import Schedule
 
 
 def schedule_terms(prepared: Prepared, schedule: Schedule) -> dict[str, float]:
-    """unscheduled, late and balance terms of a schedule, in points."""
+    """unscheduled, late, balance (and in replans changes) terms of a schedule, in points."""
     weights = prepared.scenario.weights
     unscheduled = sum(
         item.weight * item.effort / 60
@@ -23,11 +23,22 @@ def schedule_terms(prepared: Prepared, schedule: Schedule) -> dict[str, float]:
         for item in prepared.items
         if item.index in schedule.placed and item.due is not None
     )
-    return {
+    terms = {
         "unscheduled": weights.unscheduled * unscheduled,
         "late": weights.late_per_day * late,
         "balance": weights.balance * utilisation_spread(prepared, schedule),
     }
+    if prepared.previous:
+        terms["changes"] = weights.change * changed_items(prepared, schedule)
+    return terms
+
+
+def changed_items(prepared: Prepared, schedule: Schedule) -> int:
+    """Replans: items of the previous plan now planned elsewhere (another time or technician)."""
+    return sum(
+        index in schedule.placed and schedule.placed[index] != before
+        for index, before in prepared.previous.items()
+    )
 
 
 def utilisation_spread(prepared: Prepared, schedule: Schedule) -> int:

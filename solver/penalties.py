@@ -113,3 +113,26 @@ def _utilisation(v: Variables, t: int, capacity: int) -> cp_model.IntVar:
     v.busy[t] = busy
     v.utilisation[t] = utilisation
     return utilisation
+
+
+def penalize_changes(v: Variables) -> list[Term]:
+    """changes (replans): w_c for each item of the previous plan planned at another time or
+    by another technician; an item dropped already pays as unscheduled."""
+    weight = v.prepared.scenario.weights.change
+    terms = []
+    for index, (tech, starts) in v.prepared.previous.items():
+        item = v.prepared.items[index]
+        if not weight or index not in v.scheduled or item.pinned is not None:
+            continue
+        changed = v.model.new_bool_var(f"changed({item.id})")
+        if (index, tech) in v.assign:
+            same = v.model.new_bool_var(f"as_before({item.id})")
+            v.as_before[index] = same
+            v.model.add_implication(same, v.assign[index, tech])
+            for k, start in enumerate(starts):
+                v.model.add(v.start[index, k] == start // v.slot).only_enforce_if(same)
+            v.model.add(changed >= v.scheduled[index] - same)
+        else:
+            v.model.add(changed >= v.scheduled[index])
+        terms.append(Term(f"changes(item={item.id})", "changes", weight * SCALE, changed, index))
+    return terms

@@ -19,12 +19,13 @@ from ortools.sat.python import cp_model
 from models.check import Violation, evaluate
 from models.plan import Assignment, Plan, Reserve, ReservePeriod, Unscheduled
 from models.prepare import Prepared, prepare
+from models.replan import previous_placements
 from models.scenario import Scenario
 from solver.bound import lower_bound
 from solver.buffer import buffer_level, forecast_periods
 from solver.builder import add_hint, build, read_schedule
 from solver.greedy import greedy, insert_unscheduled
-from solver.lns import improve
+from solver.lns import STEP_SECONDS, cpsat_solver, improve
 from solver.objective import schedule_objective
 from solver.penalties import SCALE
 from solver.reasons import unscheduled_reason
@@ -43,6 +44,10 @@ class SolveParams:
     method: Literal["cpsat", "greedy"] = "cpsat"
     workers: int = 0
     """0: as many as cores (at most 8); never more than cores."""
+    deterministic: bool = False
+    """Same seed, same plan anywhere: one worker, CP-SAT's deterministic time instead of the
+    wall clock (``time_limit`` then counts work units of about a second each). For sweeps
+    whose numbers must not depend on the machine or its load."""
 
 
 @dataclass(frozen=True)
@@ -88,17 +93,21 @@ def solve(
     scenario: Scenario | Prepared,
     params: SolveParams | None = None,
     progress: Progress | None = None,
+    warm_start: Plan | None = None,
 ) -> PlanResult:
     """Plan all plannable work of a scenario.
 
     The greedy plan comes first (it is also the hint and the fallback); then CP-SAT, on the
     whole model for small scenarios, or piece by piece (LNS) for large ones; last, unscheduled
-    items that fit a gap are inserted.
+    items that fit a gap are inserted. ``warm_start``, a plan of a similar scenario (a what-if
+    variant's base), is where the greedy puts items first, when their place is still free; a
+    replan's previous plan (``models.replan.anchor``) is one, too, and costs a penalty to leave.
     """
     params = params or SolveParams()
     started = time.perf_counter()
     prepared = scenario if isinstance(scenario, Prepared) else prepare(scenario)
-    baseline = greedy(prepared)
+    prefer = None if warm_start is None else previous_placements(prepared, warm_start)
+    baseline = greedy(prepared, prefer)
     first = time.perf_counter() - started
     if params.method == "greedy":
         outcome = Outcome(baseline, "feasible", "greedy", lower_bound(prepared))
@@ -109,7 +118,7 @@ def solve(
         outcome = _solve_whole(prepared, baseline, params, progress, started, whole_until)
         if outcome.status != "optimal":
             pieces = _solve_by_pieces(
-                prepared, outcome.schedule, params, progress, started, outcome.bound
+                prepared, outcome.schedule, params, progress, started, outcome.bound, WHOLE_SHARE
             )
             outcome = Outcome(pieces.schedule, "feasible", "cpsat+lns", outcome.bound)
     schedule = outcome.schedule
@@ -128,15 +137,6 @@ class Outcome:
     bound: float | None
 
 
-def _cpsat(params: SolveParams, seconds: float) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, seconds)
-    solver.parameters.num_workers = _workers(params)
-    solver.parameters.random_seed = params.seed
-    solver.parameters.cp_model_probing_level = 0  # default probing spends the budget in presolve
-    return solver
-
-
 def _workers(params: SolveParams) -> int:
     return params.workers or min(8, os.cpu_count() or 1)
 
@@ -151,7 +151,10 @@ def _solve_whole(
 ) -> Outcome:
     planning = build(prepared)
     add_hint(planning, baseline)
-    solver = _cpsat(params, until - time.perf_counter())
+    seconds = until - time.perf_counter()
+    if params.deterministic:
+        seconds = WHOLE_SHARE * params.time_limit
+    solver = cpsat_solver(seconds, _workers(params), params.seed, params.deterministic)
     code = solver.solve(planning.model, _Progress(progress))
     bound = lower_bound(prepared, set(planning.variables.techs))
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -169,7 +172,9 @@ def _solve_by_pieces(
     progress: Progress | None,
     started: float,
     bound: float | None = None,
+    used: float = 0.0,
 ) -> Outcome:
+    """LNS for the rest of the time limit (``used``: the share the whole model had)."""
     if bound is None:
         bound = lower_bound(prepared)
 
@@ -185,8 +190,13 @@ def _solve_by_pieces(
         seed=params.seed,
         workers=_workers(params),
         report=report,
+        steps=_steps(params, used) if params.deterministic else None,
     )
     return Outcome(schedule, "feasible", "cpsat-lns", bound)
+
+
+def _steps(params: SolveParams, used: float) -> int:
+    return max(1, round((1 - used) * params.time_limit / STEP_SECONDS))
 
 
 def finish(

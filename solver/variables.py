@@ -86,6 +86,8 @@ class Variables:
     """(highest, lowest, highest - lowest) utilisation."""
     techs: dict[int, list[int]] = field(default_factory=dict)
     """Item -> technicians who may do it."""
+    as_before: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    """Replans: item -> it keeps its technician and times of the previous plan."""
 
     def optional_reserve(self, t: int) -> list[tuple[int, cp_model.IntVar]]:
         """(minutes, literal) of technician t's optional reserve: duty days, forecast hours."""
@@ -142,6 +144,8 @@ def _item_variables(variables: Variables, item: PreparedItem) -> None:
     for k in range(len(lengths)):
         domain = union([domains[k] for domains in per_tech.values()])
         start = model.new_int_var_from_domain(as_domain(domain), f"start({item.id}#{k + 1})")
+        if item.pinned is not None:  # frozen by a replan: exactly where it was
+            model.add(start == item.pinned[k] // slot)
         variables.start[item.index, k] = start
     for t, domains in per_tech.items():
         tech = prepared.technicians[t].id

@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 the plan breaks a rule (check), 2 bad input, 3 a server refu
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections import Counter
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from models.io import ScenarioError, load_scenario, write_json
 from models.prepare import Prepared, prepare
+from models.replan import Replan, anchor, annotate, freeze_end
 from models.scenario import Buffer
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
@@ -101,19 +103,42 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} exists and is not a directory")
     prepared = prepare(load_scenario(args.scenario))
+    replan = _replan(prepared, args)
+    if replan is not None:
+        prepared = replan.prepared
     args.out.mkdir(parents=True, exist_ok=True)  # fails now, not after the solve
     result = solve_with_progress(prepared, args)
+    plan = result.plan if replan is None else annotate(result.plan, replan)
+    result = dataclasses.replace(result, plan=plan)
     target = args.out / "plan.json"
-    write_json(target, result.plan.model_dump(mode="json"))
+    write_json(target, plan.model_dump(mode="json"))
     print_summary(prepared, result)
     print(f"wrote {target}")
     return EXIT_OK if not result.violations else EXIT_VIOLATIONS
+
+
+def _replan(prepared: Prepared, args: argparse.Namespace) -> Replan | None:
+    """The previous plan read in and the frozen period pinned (``--previous``, ``--freeze``)."""
+    from models.check import load_plan
+
+    if args.previous is None:
+        if args.freeze is not None:
+            raise UsageError("--freeze needs --previous OLD_PLAN.json (the plan to keep)")
+        return None
+    try:
+        until = 0 if args.freeze is None else freeze_end(prepared, args.freeze)
+    except ValueError as error:
+        raise UsageError(f"--freeze: {error}") from None
+    return anchor(prepared, load_plan(args.previous), until)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from models.check import evaluate, load_plan
 
     prepared = prepare(load_scenario(args.scenario))
+    replan = _replan(prepared, args)
+    if replan is not None:
+        prepared = replan.prepared
     evaluation = evaluate(prepared, load_plan(args.plan))
     for violation in evaluation.violations:
         print(violation.message)
@@ -121,6 +146,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     verdict = "ok" if evaluation.ok else f"{len(evaluation.violations)} violations"
     print(f"{args.plan}: {verdict}; objective {evaluation.objective:,.2f} ({terms})")
     return EXIT_OK if evaluation.ok else EXIT_VIOLATIONS
+
+
+def _replan_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        metavar="OLD_PLAN",
+        help="replan: the plan technicians were given; changes to it cost a penalty",
+    )
+    parser.add_argument(
+        "--freeze",
+        metavar="PERIOD",
+        help="replan: work of OLD_PLAN starting in this period stays as it was "
+        "(2d: the first two working days; 36h: elapsed time)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,11 +195,18 @@ def build_parser() -> argparse.ArgumentParser:
         default="cpsat",
         help="cpsat (default) or greedy, the baseline alone",
     )
+    solve.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="same seed, same plan on any machine (one worker; slower)",
+    )
+    _replan_arguments(solve)
     solve.set_defaults(run=cmd_solve)
 
     check = commands.add_parser("check", help="verify a plan against every hard rule")
     check.add_argument("scenario", type=Path, help="scenario file (YAML or JSON)")
     check.add_argument("plan", type=Path, help="plan.json")
+    _replan_arguments(check)
     check.set_defaults(run=cmd_check)
 
     from ui import commands_buffers, commands_calendar, commands_incidents

@@ -18,7 +18,12 @@ console = Console(highlight=False, soft_wrap=True, markup=False)  # names are us
 
 def solve_with_progress(prepared: Prepared, args: argparse.Namespace) -> PlanResult:
     """Solve; on a terminal show elapsed time, objective and bound while CP-SAT works."""
-    params = SolveParams(time_limit=args.time_limit, seed=args.seed, method=args.method)
+    params = SolveParams(
+        time_limit=args.time_limit,
+        seed=args.seed,
+        method=args.method,
+        deterministic=getattr(args, "deterministic", False),
+    )
     if not sys.stdout.isatty():
         return solve(prepared, params)
     latest: dict[str, float | None] = {"objective": None, "bound": None}
@@ -93,6 +98,14 @@ def print_summary(prepared: Prepared, result: PlanResult) -> None:
             f"{hours / capacity:.0%}" if capacity else "-",
         )
     console.print(table)
+    if "frozen_items" in kpis:
+        console.print(
+            f"  replan: {kpis['frozen_items']} items frozen, {len(plan.released)} released; "
+            f"{kpis['moved_items']} moved, {kpis['reassigned_items']} to another technician, "
+            f"{kpis['dropped_items']} dropped"
+        )
+    for entry in plan.released:
+        console.print(f"  released {entry.item} ({entry.technician}): {entry.reason}")
     for entry in plan.unscheduled[:15]:
         console.print(f"  unscheduled {entry.item}: {entry.reason}")
     if len(plan.unscheduled) > 15:

@@ -1,0 +1,201 @@
+"""Replanning: read a previous plan into the prepared view, and freeze the start of it.
+
+Planners replan every week without shuffling what technicians were already told. ``anchor``
+remembers where the previous plan put each item (``Prepared.previous``: the change penalty
+and the warm start use it) and pins every item whose first part starts inside the frozen
+period: same technician, same times, must stay planned. A task's later parts stay with it,
+since a task stays with one technician. A pin that is now impossible (the technician is
+absent or gone, the item changed or is gone, a predecessor was released, the day is now
+over its cap) is released and reported with the reason.
+
+The rules here define what stays frozen; the engines obey them and ``models.check``
+verifies that every pin is in the new plan exactly as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.plan import Plan, Released
+from models.prepare import Interval, Prepared, PreparedItem, intersect, merge
+from models.units import parse_duration
+
+
+@dataclass(frozen=True)
+class Replan:
+    prepared: Prepared
+    """The prepared view with ``previous`` placements and pinned items."""
+    frozen_until: int
+    """End of the frozen period, minutes from the horizon start (0: nothing frozen)."""
+    pinned: list[str]
+    released: list[Released]
+
+
+def freeze_end(prepared: Prepared, text: str) -> int:
+    """Minutes from the horizon start to the end of the frozen period.
+
+    ``2d`` freezes the first two working days (technicians were told their days, and a
+    weekend should not use up the freeze); ``36h`` or ``90m`` freeze that much elapsed time.
+    Raises ``ValueError`` with a readable message on a bad duration.
+    """
+    duration = parse_duration(text)
+    if duration.days:
+        if duration.seconds:
+            raise ValueError(f"freeze {text!r}: give whole working days (2d) or a time (36h)")
+        working = [day for day in prepared.days if day.working]
+        if not working:
+            return 0
+        return working[min(duration.days, len(working)) - 1].end
+    return min(prepared.horizon_end, round(duration.seconds / 60))
+
+
+def anchor(prepared: Prepared, previous: Plan, frozen_until: int = 0) -> Replan:
+    """The prepared view with the previous plan read in; items starting before
+    ``frozen_until`` pinned, or released with a reason."""
+    placements = previous_placements(prepared, previous)
+    frozen = sorted(
+        (index for index, (_, starts) in placements.items() if 0 <= starts[0] < frozen_until),
+        key=lambda index: placements[index][1][0],
+    )
+    released = _gone(prepared, previous, frozen_until)
+    pins: dict[int, tuple[int, tuple[int, ...]]] = {}
+    for index in frozen:
+        tech, starts = placements[index]
+        reason = _why_not(prepared, prepared.items[index], tech, starts, pins)
+        if reason is None:
+            pins[index] = (tech, starts)
+        else:
+            who = prepared.technicians[tech].id
+            released.append(Released(item=prepared.items[index].id, technician=who, reason=reason))
+    items = [_pinned(item, *pins[item.index]) if item.index in pins else item
+             for item in prepared.items]
+    anchored = dataclasses.replace(prepared, items=items, previous=placements)
+    return Replan(anchored, frozen_until, [prepared.items[i].id for i in pins], released)
+
+
+def previous_placements(
+    prepared: Prepared, plan: Plan
+) -> dict[int, tuple[int, tuple[int, ...]]]:
+    """Item -> (technician, part starts) of the plan, for items that still exist with the
+    same parts and a technician still in the team (others cannot stay where they were)."""
+    found: dict[int, tuple[int, tuple[int, ...]]] = {}
+    for item_id, parts in _parts_by_item(plan).items():
+        index = prepared.item_index.get(item_id)
+        tech = prepared.technician_index.get(parts[0][0])
+        if index is None or tech is None or any(t != parts[0][0] for t, _, _ in parts):
+            continue
+        item = prepared.items[index]
+        lengths = tuple(end - start for _, start, end in _minutes(prepared, parts))
+        if lengths == item.parts:
+            found[index] = (tech, tuple(start for _, start, _ in _minutes(prepared, parts)))
+    return found
+
+
+PlanPart = tuple[str, datetime, datetime]
+"""(technician id, start, end) of one assignment."""
+
+
+def _parts_by_item(plan: Plan) -> dict[str, list[PlanPart]]:
+    parts: dict[str, list[PlanPart]] = defaultdict(list)
+    for a in sorted(plan.assignments, key=lambda a: (a.item, a.part)):
+        parts[a.item].append((a.technician, a.start, a.end))
+    return parts
+
+
+def _minutes(prepared: Prepared, parts: list[PlanPart]) -> list[tuple[str, int, int]]:
+    return [(t, prepared.minute(s), prepared.minute(e)) for t, s, e in parts]
+
+
+def _gone(prepared: Prepared, previous: Plan, frozen_until: int) -> list[Released]:
+    """Frozen assignments whose item or technician no longer exists, or whose item changed."""
+    released = []
+    for item_id, parts in _parts_by_item(previous).items():
+        tech_id, first, _ = parts[0]
+        if not 0 <= prepared.minute(first) < frozen_until:
+            continue
+        index = prepared.item_index.get(item_id)
+        if index is None:
+            reason = "the item is no longer in the scenario"
+        elif tech_id not in prepared.technician_index:
+            reason = f"{tech_id} is no longer in the team"
+        elif tuple(e - s for _, s, e in _minutes(prepared, parts)) != prepared.items[index].parts:
+            reason = "its effort or parts changed"
+        else:
+            continue
+        released.append(Released(item=item_id, technician=tech_id, reason=reason))
+    return released
+
+
+def _why_not(
+    prepared: Prepared,
+    item: PreparedItem,
+    tech: int,
+    starts: tuple[int, ...],
+    pins: dict[int, tuple[int, tuple[int, ...]]],
+) -> str | None:
+    """Why the item cannot stay pinned where it was, or None when it can."""
+    who = prepared.technicians[tech]
+    if tech not in item.eligible:
+        return f"{who.id} can no longer do it (skills or named technician changed)"
+    intervals = _intervals(item, starts)
+    allowed = prepared.allowed(item, who)
+    if not all(any(lo <= s and e <= hi for lo, hi in allowed) for s, e in intervals):
+        return f"{who.id} is no longer available then (absence, working hours or window)"
+    if any(before not in pins for before in item.after):
+        return "a predecessor is no longer frozen"
+    if any(pins[b][1][-1] + prepared.items[b].parts[-1] > starts[0] for b in item.after):
+        return "it would start before a predecessor ends"
+    taken = [
+        iv for i, (t, s) in pins.items() if t == tech for iv in _intervals(prepared.items[i], s)
+    ]
+    if any(s < te and ts < e for s, e in intervals for ts, te in taken):
+        return f"{who.id} has other frozen work then"
+    return _over_a_day(prepared, tech, merge(taken + intervals))
+
+
+def _over_a_day(prepared: Prepared, tech: int, work: list[Interval]) -> str | None:
+    """Why this frozen work is too much for one of the technician's days, or None: more than
+    its max hours, or more of its working hours than the percent buffer leaves."""
+    who = prepared.technicians[tech]
+    cap = who.max_minutes_per_day
+    if cap is not None and max(_by_day(prepared, work).values(), default=0) > cap:
+        return f"{who.id} would work more than {cap / 60:g} h a day"
+    buffer = prepared.scenario.buffer
+    if buffer is None or buffer.policy != "percent" or buffer.percent is None:
+        return None
+    for day, minutes in _by_day(prepared, intersect(work, who.available)).items():
+        available = sum(e - s for s, e in who.available_on(prepared.days[day]))
+        if minutes > (100 - buffer.percent) / 100 * available + 1e-9:
+            return f"{who.id}'s incident buffer on {prepared.days[day].date} needs the time"
+    return None
+
+
+def _intervals(item: PreparedItem, starts: tuple[int, ...]) -> list[Interval]:
+    return [(s, s + n) for s, n in zip(starts, item.parts, strict=True)]
+
+
+def _by_day(prepared: Prepared, intervals: list[Interval]) -> Counter[int]:
+    found: Counter[int] = Counter()
+    for start, end in intervals:
+        for day in {prepared.day_of(start), prepared.day_of(end - 1)}:
+            found[day.index] += max(0, min(end, day.end) - max(start, day.start))
+    return found
+
+
+def _pinned(item: PreparedItem, tech: int, starts: tuple[int, ...]) -> PreparedItem:
+    return dataclasses.replace(
+        item, technician=tech, eligible=(tech,), pinned=starts, required=True
+    )
+
+
+def annotate(plan: Plan, replan: Replan) -> Plan:
+    """The plan with the frozen period and the released pins written in."""
+    return plan.model_copy(
+        update={
+            "frozen_until": replan.prepared.moment(replan.frozen_until),
+            "released": replan.released,
+        }
+    )
