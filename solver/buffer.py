@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from models.forecast import elapsed_minutes, hourly_arrivals, urgent_classes
-from models.prepare import Day, Interval, Prepared, PreparedTechnician, clip
+from models.prepare import Day, Interval, Prepared, PreparedTechnician, clip, merge, subtract
 from solver.queueing import Queue, required_agents
 
 STAGGER_SLACK = 90
@@ -61,27 +61,38 @@ def percent_blocks(prepared: Prepared, percent: float) -> list[ReserveBlock]:
     """Reserve blocks of the ``percent`` policy, one per technician and day (or per segment),
     staggered: the team holds its blocks at evenly spread times of the day, in an order that
     turns day by day, so that some reserve is there all day long. The place depends only on
-    the technician's place in the whole team, so a part of the team gets the same blocks."""
+    the technician's place in the whole team, so a part of the team gets the same blocks.
+
+    Where work only this technician can do at a fixed time (a recurring block nobody else
+    has the skills for, frozen work of a replan) leaves no room for the block near its
+    staggered place, the block may lie anywhere in the day: DESIGN asks for the minutes, the
+    stagger is ours, and it must not cost planned work (measured on the generated S
+    scenario: a patch block left out for it, 8,000 points)."""
     blocks = []
-    frozen = _frozen_days(prepared)
+    forced = _forced_work(prepared)
     for tech in prepared.technicians:
         rank, size = tech.team_rank
         for day in prepared.days:
             fraction = ((rank + day.index) % size) / size
-            staggered = (tech.index, day.index) not in frozen
-            blocks += _day_blocks(prepared, tech, day, percent, fraction, staggered)
+            must = forced.get((tech.index, day.index), [])
+            blocks += _day_blocks(prepared, tech, day, percent, fraction, must)
     return blocks
 
 
-def _frozen_days(prepared: Prepared) -> set[tuple[int, int]]:
-    """(technician, day) with frozen work of a replan: the reserve may lie anywhere that day,
-    since the frozen work may sit where the staggered block would."""
-    return {
-        (item.technician, prepared.day_of(start).index)
-        for item in prepared.items
-        if item.pinned is not None and item.technician is not None
-        for start in item.pinned
-    }
+def _forced_work(prepared: Prepared) -> dict[tuple[int, int], list[Interval]]:
+    """(technician, day) -> intervals of fixed-time work that only this technician can do."""
+    found: dict[tuple[int, int], list[Interval]] = {}
+    for item in prepared.items:
+        if item.pinned is not None and item.technician is not None:
+            tech, starts = item.technician, item.pinned
+        elif item.fixed is not None and len(item.eligible) == 1:
+            tech, starts = item.eligible[0], (item.fixed[0],)
+        else:
+            continue
+        for start, length in zip(starts, item.parts, strict=True):
+            key = (tech, prepared.day_of(start).index)
+            found.setdefault(key, []).append((start, start + length))
+    return found
 
 
 def _day_blocks(
@@ -90,7 +101,7 @@ def _day_blocks(
     day: Day,
     percent: float,
     fraction: float,
-    staggered: bool = True,
+    forced: list[Interval],
 ) -> list[ReserveBlock]:
     segments = tech.available_on(day)
     length = _share(prepared, sum(e - s for s, e in segments), percent)
@@ -98,8 +109,9 @@ def _day_blocks(
         return []
     domain = _fits(segments, length)
     if domain:
-        if staggered:
-            domain = _at(prepared, domain, length, fraction)
+        near = _at(prepared, domain, length, fraction)
+        if _fits(subtract(list(near), merge(sorted(forced))), length):
+            domain = near
         return [ReserveBlock(tech.index, day.index, length, domain)]
     blocks = []
     for s, e in segments:

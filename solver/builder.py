@@ -84,10 +84,16 @@ def _hint_buffer(v: Variables, schedule: Schedule, values: dict) -> None:
     for block, start_var, _ in v.reserve:
         pool = unused[block.tech, RESERVE_REASON]
         match = next(
-            (s, e)
-            for s, e in pool
-            if e - s == block.length and any(lo <= s and e <= hi for lo, hi in block.domain)
+            (
+                (s, e)
+                for s, e in pool
+                if e - s == block.length and any(lo <= s and e <= hi for lo, hi in block.domain)
+            ),
+            None,
         )
+        if match is None:  # placed under another piece's domain (LNS): any start will do
+            values[start_var] = start_var.proto.domain[0]
+            continue
         pool.remove(match)
         values[start_var] = match[0] // v.slot
     on_duty = {

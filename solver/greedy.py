@@ -9,6 +9,7 @@ CP-SAT, its fallback, and the peer in the benchmark.
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from functools import partial
 
@@ -34,6 +35,16 @@ class GreedyState:
         self.schedule = Schedule()
         self.pending: dict[int, list[ReserveBlock]] = {}
         """Reserve blocks not yet placed, by technician; work must leave room for them."""
+        self.rarity: list[float] = []
+        """Per technician, how rare its skills are (empty: pick by earliest finish alone)."""
+
+    def spare_rare_skills(self) -> None:
+        """Among technicians finishing an item the same day, prefer those whose skills many
+        others have, so that scarce skills stay free for the work only they can do."""
+        holders = Counter(skill for tech in self.prepared.technicians for skill in tech.skills)
+        self.rarity = [
+            sum(1 / holders[skill] for skill in tech.skills) for tech in self.prepared.technicians
+        ]
 
     def occupy(self, tech: int, start: int, end: int, *, work: bool) -> None:
         self.busy[tech].add(start, end)
@@ -87,10 +98,19 @@ Placements = dict[int, tuple[int, tuple[int, ...]]]
 """Item -> (technician, part starts)."""
 
 
-def greedy(prepared: Prepared, prefer: Placements | None = None) -> Schedule:
+def greedy(
+    prepared: Prepared,
+    prefer: Placements | None = None,
+    *,
+    by_slack: bool = False,
+    spare_rare: bool = False,
+) -> Schedule:
     """A feasible schedule by list scheduling; items of ``prefer`` (a previous plan) go back
-    to their old place where it is still free, before the others are placed."""
+    to their old place where it is still free, before the others are placed. ``by_slack``
+    and ``spare_rare`` choose other rules of order and of technician (see ``best_greedy``)."""
     state = GreedyState(prepared)
+    if spare_rare:
+        state.spare_rare_skills()
     for item in prepared.items:
         if item.pinned is not None:
             _place_pinned(state, item)
@@ -110,14 +130,41 @@ def greedy(prepared: Prepared, prefer: Placements | None = None) -> Schedule:
             _place_as_before(state, item, *prefer[item.index])
         if item.index not in state.schedule.placed:
             _place_fixed(state, item)
-    for item in _flexible_order(prepared):
+    order = _flexible_order(prepared, by_slack)
+    for item in order:
         if item.index in prefer:
             _place_as_before(state, item, *prefer[item.index])
     _place_reserve(state)
-    for item in _flexible_order(prepared):
+    for item in order:
         if item.index not in state.schedule.placed:
             _place_flexible(state, item)
     return state.schedule
+
+
+RULES = ((False, False), (True, True), (False, True), (True, False))
+"""(by_slack, spare_rare) of the greedy's runs, best first on the generated scenarios."""
+
+
+def best_greedy(
+    prepared: Prepared, prefer: Placements | None = None, budget: float = math.inf
+) -> Schedule:
+    """The best of the greedy's rules (measured objective of each: on the generated S and M
+    scenarios slack order with spared rare skills wins, on the demo another); after the
+    first, a rule only runs while ``budget`` seconds are left (L takes ~10 s a run)."""
+    from solver.objective import schedule_objective  # objective imports schedule, not greedy
+
+    started = time.perf_counter()
+    best, value = None, math.inf
+    for runs, (by_slack, spare_rare) in enumerate(RULES):
+        elapsed = time.perf_counter() - started
+        if runs and elapsed + elapsed / runs > budget:
+            break  # the next run would likely overrun the budget
+        schedule = greedy(prepared, prefer, by_slack=by_slack, spare_rare=spare_rare)
+        objective = schedule_objective(prepared, schedule)
+        if objective < value:
+            best, value = schedule, objective
+    assert best is not None
+    return best
 
 
 def _place_pinned(state: GreedyState, item: PreparedItem) -> None:
@@ -238,12 +285,14 @@ def _place_reserve(state: GreedyState) -> None:
     state.pending = {}
 
 
-def _flexible_order(prepared: Prepared) -> list[PreparedItem]:
-    """Priority, then due date, then earliest start; every task after its predecessors."""
+def _flexible_order(prepared: Prepared, by_slack: bool = False) -> list[PreparedItem]:
+    """Priority, then due date (or, ``by_slack``, the latest start that still lets the work
+    after it finish by the due date), then earliest start; every task after its predecessors."""
+    tails = _tails(prepared) if by_slack else {}
 
     def key(item: PreparedItem) -> tuple:
         due = item.due if item.due is not None else math.inf
-        return (item.priority, due, item.earliest, item.index)
+        return (item.priority, due - tails.get(item.index, 0), item.earliest, item.index)
 
     ordered: list[PreparedItem] = []
     seen: set[int] = set()
@@ -261,22 +310,42 @@ def _flexible_order(prepared: Prepared) -> list[PreparedItem]:
     return ordered
 
 
+def _tails(prepared: Prepared) -> dict[int, int]:
+    """Item -> its effort plus the longest chain of effort after it (minutes of work that must
+    follow its start): a chain's first task is due long before the project's target."""
+    tails: dict[int, int] = {}
+
+    def tail(index: int) -> int:
+        if index not in tails:
+            after = prepared.successors.get(index, ())
+            tails[index] = prepared.items[index].effort + max(map(tail, after), default=0)
+        return tails[index]
+
+    for item in prepared.items:
+        tail(item.index)
+    return tails
+
+
 def _place_flexible(state: GreedyState, item: PreparedItem) -> None:
     """Give the item to the technician who can finish it first (ties: least loaded)."""
     if any(b not in state.schedule.placed for b in item.after):
         return
     ready = max([item.earliest] + [state.schedule.end(state.prepared.items[b]) for b in item.after])
-    best: tuple[int, int, int, tuple[int, ...]] | None = None
+    best: tuple[tuple, int, tuple[int, ...]] | None = None
     for tech in item.eligible:
         starts = _earliest_parts(state, item, tech, ready)
         if starts is None:
             continue
-        candidate = (starts[-1] + item.parts[-1], sum(state.worked[tech].values()), tech, starts)
-        if best is None or candidate[:3] < best[:3]:
-            best = candidate
+        finish = starts[-1] + item.parts[-1]
+        load = sum(state.worked[tech].values())
+        rank: tuple = (finish, load, tech)
+        if state.rarity:  # the same day is as good; then spare those with rare skills
+            rank = (state.prepared.day_of(finish - 1).index, state.rarity[tech], *rank)
+        if best is None or rank < best[0]:
+            best = (rank, tech, starts)
     if best is None:
         return
-    _, _, tech, starts = best
+    _, tech, starts = best
     for start, length in zip(starts, item.parts, strict=True):
         state.occupy(tech, start, start + length, work=True)
     state.schedule.placed[item.index] = (tech, starts)

@@ -8,6 +8,7 @@ so plans of both methods compare. Infeasibility and time-outs are statuses, neve
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from models.scenario import Scenario
 from solver.bound import lower_bound
 from solver.buffer import buffer_level, forecast_periods
 from solver.builder import add_hint, build, read_schedule
-from solver.greedy import greedy, insert_unscheduled
+from solver.greedy import best_greedy, insert_unscheduled
 from solver.lns import STEP_SECONDS, cpsat_solver, improve
 from solver.objective import schedule_objective
 from solver.penalties import SCALE
@@ -83,6 +84,9 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 MONOLITHIC_PAIRS = 4000
 """Above this many (item, skilled technician) pairs, one model spends its time in presolve
 and the search improves pieces instead (see ``solver.lns``)."""
+GREEDY_SHARE = 0.1
+"""Of the time limit, for the greedy's rules after the first (each run is one plan; L's
+takes about 10 s)."""
 WHOLE_SHARE = 0.5
 """Below it, the whole model gets this share of the time (it may prove optimality), then
 LNS the rest: measured at 10 s, the whole model is better on a generated 10-technician
@@ -107,7 +111,8 @@ def solve(
     started = time.perf_counter()
     prepared = scenario if isinstance(scenario, Prepared) else prepare(scenario)
     prefer = None if warm_start is None else previous_placements(prepared, warm_start)
-    baseline = greedy(prepared, prefer)
+    budget = math.inf if params.deterministic or params.method == "greedy" else GREEDY_SHARE
+    baseline = best_greedy(prepared, prefer, budget * params.time_limit)
     first = time.perf_counter() - started
     if params.method == "greedy":
         outcome = Outcome(baseline, "feasible", "greedy", lower_bound(prepared))
