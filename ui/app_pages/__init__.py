@@ -1,0 +1,1 @@
+"""The app's pages, one module each; ``ui/streamlit_app.py`` lists them in the navigation."""
