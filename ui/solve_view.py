@@ -104,8 +104,8 @@ def print_summary(prepared: Prepared, result: PlanResult) -> None:
             f"{kpis['moved_items']} moved, {kpis['reassigned_items']} to another technician, "
             f"{kpis['dropped_items']} dropped"
         )
-    for entry in plan.released:
-        console.print(f"  released {entry.item} ({entry.technician}): {entry.reason}")
+    for released in plan.released:
+        console.print(f"  released {released.item} ({released.technician}): {released.reason}")
     for entry in plan.unscheduled[:15]:
         console.print(f"  unscheduled {entry.item}: {entry.reason}")
     if len(plan.unscheduled) > 15:
