@@ -1,23 +1,21 @@
 """Buffer comparison: solve the plan at each buffer level, simulate incidents on it, compare.
 
-Levels run in parallel processes; each process gives CP-SAT its share of the cores (never
-more workers than cores in all). Every level's plan meets the same simulated incidents
-(common random numbers: the incident stream depends only on the seed), so differences
-between levels come from the buffer, not from luck.
+Levels run in parallel (``solver.scaleout``: local processes, each giving CP-SAT its share of
+the cores, or a Dask cluster given a scheduler address). Every level's plan meets the same
+simulated incidents (common random numbers: the incident stream depends only on the seed),
+so differences between levels come from the buffer, not from luck.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import Any
 
 from models.forecast import urgent_classes
 from models.prepare import prepare
 from models.scenario import Buffer, Scenario
+from solver.scaleout import run_jobs
 from solver.simulate import simulate
 from solver.solve import SolveParams, solve
 
@@ -33,6 +31,10 @@ class SweepParams:
     seed: int = 0
     processes: int = 0
     """0: one per core (at most the number of levels)."""
+    scheduler: str | None = None
+    """A Dask scheduler (``tcp://HOST:PORT``) to run the levels on; None: local processes."""
+    deterministic: bool = False
+    """Deterministic solves: the same rows on any machine, pool or cluster (one worker)."""
 
 
 def with_buffer(scenario: Scenario, policy: str, level: float) -> Scenario:
@@ -47,9 +49,13 @@ def level_row(
 ) -> dict[str, Any]:
     """Solve and simulate one level; a flat, JSON-friendly row of measured figures."""
     prepared = prepare(with_buffer(scenario, policy, level))
-    result = solve(
-        prepared, SolveParams(time_limit=params.time_limit, seed=params.seed, workers=workers)
+    solve_params = SolveParams(
+        time_limit=params.time_limit,
+        seed=params.seed,
+        workers=workers,
+        deterministic=params.deterministic,
     )
+    result = solve(prepared, solve_params)
     simulation = simulate(prepared, result.plan, runs=params.runs, seed=params.seed).summary()
     kpis = result.plan.kpis
     return {
@@ -83,33 +89,23 @@ def _stats(prefix: str, stats: dict[str, Any]) -> dict[str, Any]:
     return {prefix: stats["mean"], f"{prefix}_low": stats["low"], f"{prefix}_high": stats["high"]}
 
 
-def _run(args: tuple[str, str, float, SweepParams, int]) -> dict[str, Any]:
-    text, policy, level, params, workers = args
+def _run(job: tuple[str, str, float, SweepParams], workers: int) -> dict[str, Any]:
+    text, policy, level, params = job
     return level_row(Scenario.model_validate_json(text), policy, level, params, workers)
 
 
 def compare_buffers(
     scenario: Scenario, params: SweepParams, progress: Callable[[int, int], None] | None = None
 ) -> list[dict[str, Any]]:
-    """One row per level, in level order; ``progress(done, total)`` after each level."""
-    cores = os.cpu_count() or 1
-    processes = min(params.processes or cores, len(params.levels), cores)
-    workers = max(1, cores // processes)
+    """One row per level, in level order; ``progress(done, total)`` after each level.
+
+    Raises ``solver.scaleout.ScaleOutError`` when ``params.scheduler`` cannot be used.
+    """
     text = scenario.model_dump_json()
-    jobs = [(text, params.policy, level, params, workers) for level in params.levels]
-    rows = []
-    if processes == 1:
-        for done, job in enumerate(jobs, 1):
-            rows.append(_run(job))
-            if progress:
-                progress(done, len(jobs))
-    else:
-        with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_run, job) for job in jobs]
-            for done, future in enumerate(as_completed(futures), 1):
-                rows.append(future.result())
-                if progress:
-                    progress(done, len(jobs))
+    jobs = [(text, params.policy, level, params) for level in params.levels]
+    rows = run_jobs(
+        _run, jobs, scheduler=params.scheduler, processes=params.processes, progress=progress
+    )
     return sorted(rows, key=lambda row: row["level"])
 
 

@@ -48,3 +48,69 @@ def buffer_tradeoff_png(
     figure.savefig(buffer, format="png", dpi=110)
     plt.close(figure)
     return buffer.getvalue()
+
+
+def variant_bars_png(
+    rows: list[dict[str, Any]], panels: list[tuple[str, str]], title: str
+) -> bytes:
+    """One panel per key figure, one bar per variant (the base first, in grey), grouped by
+    buffer level where the rows have levels: a manager sees at a glance what each change
+    does. Over several seeds a bar is the mean and its whisker spans min..max."""
+    names = list(dict.fromkeys(row["variant"] for row in rows))
+    levels = list(dict.fromkeys(row["level"] for row in rows))
+    figure, axes = plt.subplots(
+        1, len(panels), figsize=(3.2 * len(panels) + 1, 4), layout="constrained", squeeze=False
+    )
+    width = 0.8 / len(names)
+    colours = ["0.6", *[f"C{k}" for k in range(len(names) - 1)]]
+    for axis, (key, panel_title) in zip(axes[0], panels, strict=True):
+        for n, name in enumerate(names):
+            spread = [_spread(rows, key, name, level) for level in levels]
+            spots = [g + (n - (len(names) - 1) / 2) * width for g in range(len(levels))]
+            means = [mean for mean, _, _ in spread]
+            several = any(low != high for _, low, high in spread)
+            whiskers = [[m - lo for m, lo, _ in spread], [hi - m for m, _, hi in spread]]
+            bars = axis.bar(
+                spots,
+                means,
+                width,
+                color=colours[n],
+                label=name,
+                yerr=whiskers if several else None,
+                capsize=2,
+            )
+            if len(levels) * len(names) <= 8:
+                axis.bar_label(bars, fmt="%.3g", fontsize=7)
+        axis.set_title(panel_title, fontsize=10)
+        if levels == [None]:
+            axis.set_xticks([])
+        else:
+            axis.set_xticks(range(len(levels)), [_level_text(level) for level in levels])
+        axis.set_ylim(bottom=0)
+        axis.margins(y=0.12)
+        axis.grid(axis="y", alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(names), fontsize=9)
+    figure.suptitle(title)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def _spread(
+    rows: list[dict[str, Any]], key: str, name: str, level: float | None
+) -> tuple[float, float, float]:
+    """Mean, min and max of a figure over the rows of one variant and level (the seeds)."""
+    values = [
+        row[key]
+        for row in rows
+        if row["variant"] == name and row["level"] == level and row.get(key) is not None
+    ]
+    if not values:
+        return 0.0, 0.0, 0.0
+    return sum(values) / len(values), min(values), max(values)
+
+
+def _level_text(level: float | None) -> str:
+    return "own buffer" if level is None else f"level {level:g}"

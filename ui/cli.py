@@ -209,11 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     _replan_arguments(check)
     check.set_defaults(run=cmd_check)
 
-    from ui import commands_buffers, commands_calendar, commands_incidents
+    from ui import commands_buffers, commands_calendar, commands_incidents, commands_whatif
 
     commands_calendar.register(commands)
     commands_incidents.register(commands)
     commands_buffers.register(commands)
+    commands_whatif.register(commands)
     return parser
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from models.io import load_scenario, write_atomic, write_json
+from solver.scaleout import ScaleOutError, scheduler_address
 from solver.sweep import POLICIES, SweepParams, compare_buffers, smallest_meeting
 
 SHOWN = (
@@ -46,6 +47,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="share of the two most urgent classes answered in time that counts "
         "as met (default: the scenario's service_level, else 0.9)",
     )
+    parser.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="same seed, same plans on any machine (one CP-SAT worker per plan)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run the levels on this Dask scheduler's workers (they need mspplan installed)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="directory for the results")
     parser.set_defaults(run=cmd_buffers)
 
@@ -81,8 +92,19 @@ def cmd_buffers(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.scenario}: the scenario has no incidents: forecast to simulate")
     levels = parse_levels(args.levels, args.policy)
     target = args.target or (scenario.buffer.service_level if scenario.buffer else None) or 0.9
-    params = SweepParams(args.policy, levels, args.runs, args.time_limit, args.seed)
-    rows = _with_progress(scenario, params)
+    params = SweepParams(
+        args.policy,
+        levels,
+        args.runs,
+        args.time_limit,
+        args.seed,
+        scheduler=_scheduler(args.scheduler),
+        deterministic=args.deterministic,
+    )
+    try:
+        rows = _with_progress(scenario, params)
+    except ScaleOutError as error:
+        raise UsageError(f"--scheduler: {error}") from None
     best = smallest_meeting(rows, scenario, target)
     _write(args.out, rows, best, args.policy, target)
     print(table(rows, best))
@@ -94,6 +116,18 @@ def cmd_buffers(args: argparse.Namespace) -> int:
     print(verdict)
     print(f"wrote {args.out / 'buffers.json'}, buffers.csv, buffers.png")
     return 0
+
+
+def _scheduler(text: str | None) -> str | None:
+    """The ``--scheduler`` address checked before any solve starts (UsageError if malformed)."""
+    from ui.cli import UsageError
+
+    if text is None:
+        return None
+    try:
+        return scheduler_address(text)
+    except ScaleOutError as error:
+        raise UsageError(f"--scheduler: {error}") from None
 
 
 def _with_progress(scenario: Any, params: SweepParams) -> list[dict[str, Any]]:
