@@ -15,8 +15,7 @@ The changes are applied in order to the base's data, and after each one the resu
 validated by the normal scenario rules, so a problem is reported at the change that caused
 it (``v1.yaml: changes[1].remove_technician: no technician 'zoe' (known: anna, ...)``).
 A change that fails is skipped and the others are still checked: one run lists every problem.
-The examples in ``scenarios/variants`` end in ``.yml``: tools that take every ``*.yaml`` under
-``scenarios/`` for a scenario do not pick them up.
+Examples are in ``scenarios/variants`` (variants, not scenarios: scenario lists skip them).
 """
 
 from __future__ import annotations

@@ -52,6 +52,12 @@ class GreedyState:
             for day, minutes in self.day_minutes(start, end).items():
                 self.worked[tech][day] += minutes
 
+    def vacate(self, tech: int, start: int, end: int) -> None:
+        """Undo ``occupy`` of planned work."""
+        self.busy[tech].remove(start, end)
+        for day, minutes in self.day_minutes(start, end).items():
+            self.worked[tech][day] -= minutes
+
     def day_minutes(self, start: int, end: int) -> dict[int, int]:
         found = {}
         for day in {self.prepared.day_of(start), self.prepared.day_of(end - 1)}:
@@ -193,10 +199,14 @@ def _place_as_before(
         and all(any(lo <= s and e <= hi for lo, hi in allowed) for s, e in intervals)
         and all(state.busy[tech].is_free(s, e) for s, e in intervals)
         and _parts_within_cap(state, tech, list(starts), item.parts)
-        and all(state.leaves_reserve_room(tech, s, e) for s, e in intervals)
     ):
         return
-    for start, end in intervals:
+    for k, (start, end) in enumerate(intervals):
+        # part by part: two parts on one day may each leave room for the reserve, not both
+        if not state.leaves_reserve_room(tech, start, end):
+            for earlier in intervals[:k]:
+                state.vacate(tech, *earlier)
+            return
         state.occupy(tech, start, end, work=True)
     state.schedule.placed[item.index] = (tech, starts)
 
@@ -421,7 +431,5 @@ def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:
             continue
         tech, starts = state.schedule.placed.pop(item.index)
         for start, length in zip(starts, item.parts, strict=True):
-            state.busy[tech].remove(start, start + length)
-            for day_index, minutes in state.day_minutes(start, start + length).items():
-                state.worked[tech][day_index] -= minutes
+            state.vacate(tech, start, start + length)
     return state.schedule

@@ -98,7 +98,6 @@ class Outcome:
     row: dict[str, Any]
     plan: dict[str, Any]
     violations: tuple[str, ...]
-    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,7 +143,7 @@ def compare_variants(
         violations={
             label(o.row, len(cells) > 1): list(o.violations) for o in outcomes if o.violations
         },
-        notes=_notes([base, *variants], outcomes, len(cells) > 1),
+        notes=_notes([base, *variants]),
     )
 
 
@@ -155,13 +154,9 @@ def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{key: row.get(key) for key in keys} for row in rows]
 
 
-def _notes(cases: list[Case], outcomes: list[Outcome], grid: bool) -> dict[str, list[str]]:
-    """What the variant files changed beyond the obvious, and what happened in the solves."""
-    notes = {case.name: list(case.notes) for case in cases if case.notes}
-    for outcome in outcomes:
-        if outcome.notes:
-            notes.setdefault(label(outcome.row, grid), []).extend(outcome.notes)
-    return notes
+def _notes(cases: list[Case]) -> dict[str, list[str]]:
+    """What the variant files changed beyond the obvious (e.g. work a removed technician had)."""
+    return {case.name: list(case.notes) for case in cases if case.notes}
 
 
 def _job(
@@ -208,30 +203,11 @@ def run_case(job: CaseJob, workers: int) -> Outcome:
         deterministic=job.params.deterministic,
     )
     warm = None if job.warm_start is None else Plan.model_validate(job.warm_start)
-    result, notes = _solve_warm(prepared, solve_params, warm)
+    result = solve(prepared, solve_params, warm_start=warm)
     row = {"variant": job.name, "level": job.level, "seed": job.seed}
     row |= plan_figures(prepared, result) | simulation_figures(prepared, result.plan, job)
     violations = tuple(v.message for v in result.violations)
-    return Outcome(row, result.plan.model_dump(mode="json"), violations, notes)
-
-
-def _solve_warm(
-    prepared: Prepared, params: SolveParams, warm: Plan | None
-) -> tuple[PlanResult, tuple[str, ...]]:
-    """Solve warm-started from ``warm``; if the warm start itself fails, solve cold and say so.
-
-    The greedy's warm start can fail when a variant moves the staggered reserve blocks (a
-    technician more or less) under an item of several parts: it checks the reserve room part
-    by part ("no room for the reserve of technician ..."). Until that is fixed, a cold solve
-    still gives a valid plan, and the note keeps the fallback visible.
-    """
-    if warm is None:
-        return solve(prepared, params), ()
-    try:
-        return solve(prepared, params, warm_start=warm), ()
-    except RuntimeError as error:
-        note = f"warm start from the base plan failed ({error}); planned without it"
-        return solve(prepared, params), (note,)
+    return Outcome(row, result.plan.model_dump(mode="json"), violations)
 
 
 def plan_figures(prepared: Prepared, result: PlanResult) -> dict[str, Any]:

@@ -70,7 +70,7 @@ def test_staffing_moves_unscheduled_work_on_an_overloaded_team(tmp_path: Path) -
 
 
 def test_staffing_moves_unscheduled_work_on_the_demo() -> None:
-    base, variants = cases(DEMO, VARIANTS / "hire_network.yml", VARIANTS / "ines_leaves.yml")
+    base, variants = cases(DEMO, VARIANTS / "hire_network.yaml", VARIANTS / "ines_leaves.yaml")
     # in this process, one after another: the demo's solves are CPU-bound, spawning costs
     params = CompareParams(time_limit=0.1, runs=0, deterministic=True, processes=1)
     comparison = compare_variants(base, variants, params)

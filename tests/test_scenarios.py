@@ -14,7 +14,7 @@ from models.prepare import MAX_PART_MINUTES, Prepared, PreparedItem, prepare
 from models.scenario import Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-FILES = sorted(SCENARIOS.glob("**/*.yaml"))
+FILES = sorted(p for p in SCENARIOS.glob("**/*.yaml") if "variants" not in p.parts)
 TINY = SCENARIOS / "tiny"
 CANNOT_BE_DONE = {
     "absence.yaml": {"jour-fixe-kim@2026-03-04"},

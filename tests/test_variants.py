@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "scenarios" / "demo.yaml"
 EXAMPLE = ROOT / "scenarios" / "tiny" / "design_example.yaml"
 OVERLOAD = ROOT / "scenarios" / "tiny" / "overload.yaml"
-VARIANTS = sorted((ROOT / "scenarios" / "variants").glob("*.yml"))
+VARIANTS = sorted((ROOT / "scenarios" / "variants").glob("*.yaml"))
 
 
 @pytest.fixture
