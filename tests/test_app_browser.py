@@ -202,11 +202,22 @@ def test_app_in_a_browser_plans_and_exports_the_design_example(tmp_path: Path) -
         page.get_by_role("button", name="Compare buffers").wait_for()
         _shot(page, "3-buffers")
 
+        _go(page, "Staffing what-if")
+        page.get_by_role("button", name="Add variant").click()  # hire one like Anna
+        page.get_by_text("hire New technician (like anna)").wait_for()
+        limit = page.get_by_role("spinbutton", name="Time limit per plan (seconds)")
+        limit.fill("1")
+        limit.press("Enter")
+        page.get_by_role("button", name="Compare", exact=True).click()
+        page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS + 60_000)
+        assert page.get_by_test_id("stDataFrame").count() == 1  # the side-by-side table
+        _shot(page, "4-whatif")
+
         _go(page, "Export")
         team = _download(page, "Download the team calendar (")
         anna = _download(page, "Download Anna Edited's calendar")  # the edit reached the plan
         every = _download(page, "Download all calendars (zip)")
-        _shot(page, "4-export")
+        _shot(page, "5-export")
     team_events, anna_events = _events(team), _events(anna)
     assert team_events
     assert anna_events

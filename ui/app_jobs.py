@@ -31,6 +31,7 @@ from models.io import ScenarioError
 from models.scenario import Scenario
 from solver.solve import PlanResult, SolveParams
 from solver.sweep import SweepParams
+from solver.whatif import Case, CompareParams, Comparison
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +204,14 @@ def _compare(
     return compare_buffers(scenario, params, progress=report)
 
 
+def _whatif(
+    base: Case, variants: list[Case], params: CompareParams, report: Callable[..., None]
+) -> Comparison:
+    from solver.whatif import compare_variants
+
+    return compare_variants(base, variants, params, progress=report)
+
+
 def solve_job(scenario: Scenario, time_limit: float) -> Job:
     """Plan ``scenario``; progress reports (elapsed s, objective, bound)."""
     return Job(partial(_solve, scenario, SolveParams(time_limit=time_limit)),
@@ -212,3 +221,9 @@ def solve_job(scenario: Scenario, time_limit: float) -> Job:
 def buffers_job(scenario: Scenario, params: SweepParams, target: float) -> Job:
     """Compare buffer levels; progress reports (levels done, levels in all)."""
     return Job(partial(_compare, scenario, params), params=params, target=target)
+
+
+def whatif_job(base: Case, variants: list[Case], params: CompareParams) -> Job:
+    """Plan and simulate the base and its variants; progress reports (plans done, in all)."""
+    return Job(partial(_whatif, base, variants, params), params=params,
+               total=1 + len(variants))

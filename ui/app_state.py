@@ -39,6 +39,10 @@ PLAN = "plan"
 SOLVE_JOB = "solve_job"
 BUFFERS = "buffers"
 BUFFERS_JOB = "buffers_job"
+WHATIF = "whatif"
+WHATIF_JOB = "whatif_job"
+VARIANTS = "variants"
+"""The staffing variants the manager composed (kept when the scenario is edited)."""
 CALENDARS = "calendars"
 EDITOR_VERSION = "editor_version"
 
@@ -158,8 +162,9 @@ def init() -> None:
     """Set every key once per session; open the first scenario."""
     state = st.session_state
     state.setdefault(EDITOR_VERSION, 0)
-    for key in (PLAN, SOLVE_JOB, BUFFERS, BUFFERS_JOB, CALENDARS):
+    for key in (PLAN, SOLVE_JOB, BUFFERS, BUFFERS_JOB, CALENDARS, WHATIF, WHATIF_JOB):
         state.setdefault(key, None)
+    state.setdefault(VARIANTS, [])
     if LOADED not in state:
         query = {key: st.query_params[key] for key in st.query_params}
         set_loaded(load_file(first_scenario(query, dict(os.environ))))
@@ -189,9 +194,9 @@ def set_data(data: Any, table_problems: list[str]) -> None:
 
 def forget_results() -> None:
     """Plan, calendars and buffer comparison belong to one scenario: drop them."""
-    for key in (PLAN, CALENDARS, BUFFERS):
+    for key in (PLAN, CALENDARS, BUFFERS, WHATIF):
         st.session_state[key] = None
-    for key in (SOLVE_JOB, BUFFERS_JOB):
+    for key in (SOLVE_JOB, BUFFERS_JOB, WHATIF_JOB):
         job: Job | None = st.session_state.get(key)
         if job is not None:
             job.cancel()

@@ -226,7 +226,7 @@ def _with_progress(base: Case, variants: list[Case], params: CompareParams) -> C
 
 
 # -- the side-by-side table ------------------------------------------------------------------
-def _table_keys(comparison: Comparison) -> list[tuple[str, str]]:
+def table_keys(comparison: Comparison) -> list[tuple[str, str]]:
     """The figures to print: those some row has (no simulation, no simulated figures)."""
     keys = [
         key
@@ -253,7 +253,7 @@ def table(comparison: Comparison) -> str:
     deltas = {d["variant"]: d for d in comparison.deltas}
     header = ["", BASE] + [text for row in rows[1:] for text in (row["variant"], "delta")]
     lines = [header]
-    for key, title in _table_keys(comparison):
+    for key, title in table_keys(comparison):
         line = [title, _cell(rows[0].get(key), key)]
         for row in rows[1:]:
             change = deltas[row["variant"]].get(key)

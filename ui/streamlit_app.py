@@ -22,7 +22,7 @@ def main() -> None:
         st.Page("app_pages/scenario.py", title="Scenario", icon=":material/description:",
                 default=True),
         st.Page("app_pages/plan.py", title="Plan", icon=":material/calendar_month:"),
-        # The "Staffing what-if" page (issue #6) goes here, after Plan.
+        st.Page("app_pages/whatif.py", title="Staffing what-if", icon=":material/groups:"),
         st.Page("app_pages/buffers.py", title="Buffers", icon=":material/shield:"),
         st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
     ]

@@ -1,0 +1,232 @@
+"""Staffing what-if page: derive variants of the open scenario, plan and simulate them all,
+and compare their key figures with the base side by side."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import streamlit as st
+
+from models.io import ScenarioError
+from solver.sweep import POLICIES
+from solver.whatif import BASE, Case, CompareParams, Comparison
+from ui import app_jobs, app_state, app_whatif
+from ui.app_views import needs_scenario, plain, problem_lines
+
+MAX_VARIANTS = 6
+NAME, KIND, PROBLEM = "whatif_name", "whatif_kind", "whatif_problem"
+TIME_LIMIT, RUNS = "whatif_time_limit", "whatif_runs"
+
+
+def _variants() -> list[dict[str, Any]]:
+    variants: list[dict[str, Any]] = st.session_state[app_state.VARIANTS]
+    return variants
+
+
+def _add(changes: list[dict[str, Any]]) -> None:
+    """Button callback (so the name field may be emptied): a new variant of ``changes``."""
+    name = (st.session_state.get(NAME) or "").strip()
+    name = name or "; ".join(map(app_whatif.describe, changes))
+    if name == BASE or any(v["name"] == name for v in _variants()):
+        st.session_state[PROBLEM] = f"A variant named '{name}' exists already."
+        return
+    _variants().append({"name": name, "changes": changes})
+    st.session_state[NAME] = ""
+    st.session_state[PROBLEM] = None
+
+
+def _change_form() -> list[dict[str, Any]] | None:
+    """The fields of the chosen kind of change; its changes once they are complete."""
+    scenario = app_state.scenario()
+    assert scenario is not None
+    team = {t.id: t.name or t.id for t in scenario.technicians}
+    kind = st.selectbox("What changes", list(app_whatif.KINDS), key=KIND,
+                        format_func=lambda k: app_whatif.KINDS[k])
+    left, right = st.columns(2)
+    if kind in ("hire", "leave", "absence") and not team:
+        st.info("The scenario has no technicians yet.")
+        return None
+    if kind == "hire":
+        like = _technician(left, "Same skills and hours as", team)
+        name = right.text_input("Name of the new technician", value="New technician")
+        return [app_whatif.hire(like, name, list(team))]
+    if kind == "leave":
+        return [app_whatif.leave(_technician(left, "Who leaves", team))]
+    if kind == "absence":
+        who = _technician(left, "Who is away", team)
+        reason = right.text_input("Reason", value="long absence")
+        start = scenario.horizon.start
+        first, last = st.columns(2)
+        begin = first.date_input("From", value=start, key="whatif_from")
+        end = last.date_input("To (inclusive)", value=start + timedelta(days=13), key="whatif_to")
+        return [app_whatif.absence(who, begin, end, reason)]
+    if kind == "incidents":
+        factor = left.number_input("Incidents x", min_value=0.1, max_value=10.0, value=1.2,
+                                   step=0.1, help="1.2: 20 % more incidents than the forecast")
+        return [app_whatif.incidents(factor)]
+    if kind == "buffer":
+        policy = left.selectbox("Buffer policy", POLICIES)
+        defaults = {"percent": 30.0, "duty": 1.0, "forecast": 0.9}
+        level = right.number_input("Level (percent, technicians on duty, or service level)",
+                                   value=defaults[policy], min_value=0.0)
+        return [app_whatif.buffer(policy, level)]
+    return _file_changes()
+
+
+def _technician(column: Any, label: str, team: dict[str, str]) -> str:
+    """A technician's id, chosen by name."""
+    ids = list(team)
+    chosen = column.selectbox(label, ids, format_func=lambda t: team[t])
+    return str(chosen if chosen is not None else ids[0])
+
+
+def _file_changes() -> list[dict[str, Any]] | None:
+    upload = st.file_uploader("Variant file (YAML or JSON with changes:)",
+                              type=["yaml", "yml", "json"], key="whatif_file")
+    if upload is None:
+        return None
+    try:
+        changes = app_whatif.file_changes(upload.name, upload.getvalue())
+    except ScenarioError as error:
+        st.error(f"{plain(upload.name)} cannot be used:\n\n{problem_lines(error.problems)}")
+        return None
+    st.caption(f"{len(changes)} changes: " + plain("; ".join(map(app_whatif.describe, changes))))
+    return changes
+
+
+def _add_button(changes: list[dict[str, Any]] | None, running: bool) -> None:
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    left.text_input("Variant name (optional)", key=NAME, placeholder="e.g. Hire a network admin")
+    full = len(_variants()) >= MAX_VARIANTS
+    right.button("Add variant", on_click=_add, args=(changes,),
+                 disabled=changes is None or full or running, width="stretch",
+                 help=f"At most {MAX_VARIANTS} variants at a time.")
+    if st.session_state.get(PROBLEM):
+        st.warning(plain(st.session_state[PROBLEM]))
+
+
+def _variant_list(running: bool) -> None:
+    for k, variant in enumerate(_variants()):
+        text, remove = st.columns([5, 1], vertical_alignment="center")
+        described = "; ".join(map(app_whatif.describe, variant["changes"]))
+        said = "" if described == variant["name"] else f": {plain(described)}"
+        text.markdown(f"**{plain(variant['name'])}**{said}")
+        if remove.button("Remove", key=f"whatif_remove_{k}", disabled=running):
+            del _variants()[k]
+            st.rerun()
+
+
+def _cases() -> tuple[Case, list[Case]] | None:
+    """The base and the variants applied to it, or None after showing what is wrong."""
+    current = app_state.loaded()
+    assert current.scenario is not None
+    cases, problems = [], []
+    for spec in _variants():
+        try:
+            cases.append(app_whatif.case_of(spec, current.data, current.folder))
+        except ScenarioError as error:
+            problems += [f"{spec['name']}: {p}" for p in error.problems]
+    if problems:
+        st.session_state[app_state.WHATIF] = {"problems": problems}
+        return None
+    return Case(BASE, current.scenario), cases
+
+
+def _start() -> None:
+    found = _cases()
+    if found is None:
+        return
+    base, variants = found
+    params = CompareParams(time_limit=float(st.session_state[TIME_LIMIT]),
+                           runs=int(st.session_state[RUNS]))
+    st.session_state[app_state.WHATIF] = None
+    app_state.start_job(app_state.WHATIF_JOB, app_jobs.whatif_job(base, variants, params))
+
+
+def _cancel() -> None:
+    job = app_state.job(app_state.WHATIF_JOB)
+    if job is not None:
+        job.cancel()
+
+
+def _run_controls(running: bool) -> None:
+    limit, runs = st.columns(2)
+    limit.number_input("Time limit per plan (seconds)", min_value=1, max_value=600, value=10,
+                       key=TIME_LIMIT)
+    runs.number_input("Simulation runs per plan", min_value=10, max_value=2000, value=100,
+                      step=10, key=RUNS, help="Incidents simulated on each plan; every plan "
+                      "meets the same incidents.")
+    start, stop = st.columns(2)
+    start.button("Compare", type="primary", on_click=_start, disabled=running or not _variants(),
+                 width="stretch")
+    stop.button("Cancel", on_click=_cancel, disabled=not running, width="stretch")
+
+
+@st.fragment(run_every=0.5)
+def _progress() -> None:
+    job = app_state.job(app_state.WHATIF_JOB)
+    if job is None or not job.running:
+        st.rerun()
+        return
+    snap = job.snapshot()
+    total = job.meta["total"]
+    done = snap.progress[0] if snap.progress else 0
+    st.progress(done / total, text=f"{done} of {total} plans made and simulated "
+                f"({snap.elapsed:.0f} s)")
+
+
+def _collect() -> dict[str, Any] | None:
+    job = app_state.job(app_state.WHATIF_JOB)
+    if job is not None and job.status == "done" and not job.collected:
+        job.collected = True
+        st.session_state[app_state.WHATIF] = {"comparison": job.result}
+    found: dict[str, Any] | None = st.session_state[app_state.WHATIF]
+    return found
+
+
+def _results(comparison: Comparison) -> None:
+    for name, messages in comparison.violations.items():
+        st.error(f"The plan of {plain(name)} breaks {len(messages)} rules; its figures are not "
+                 "to be trusted:\n\n" + problem_lines(messages))
+    for name, notes in comparison.notes.items():
+        st.info(f"{plain(name)}: " + plain("; ".join(notes)))
+    st.plotly_chart(app_whatif.comparison_figure(comparison), width="stretch")
+    st.dataframe(app_whatif.comparison_table(comparison), hide_index=True, width="stretch")
+    st.caption("Each variant is planned starting from the base plan and meets the same simulated "
+               "incidents (a variant with more incidents meets its own, larger stream). "
+               "Intervals of the simulated figures are in the CLI's compare.json.")
+
+
+def render() -> None:
+    st.title("Staffing what-if")
+    st.write("What if we hire one, lose one, someone is away for weeks, incidents grow, or the "
+             "buffer changes? Add variants of the open scenario, then compare them with it.")
+    if not needs_scenario():
+        return
+    job = app_state.job(app_state.WHATIF_JOB)
+    running = job is not None and job.running
+    st.subheader("Variants")
+    _variant_list(running)
+    with st.expander("Add a variant", expanded=not _variants()):
+        _add_button(_change_form(), running)
+    st.subheader("Compare")
+    _run_controls(running)
+    if running:
+        _progress()
+        return
+    found = _collect()
+    if found is not None and "problems" in found:
+        st.error("Some variants cannot be applied:\n\n" + problem_lines(found["problems"]))
+    elif job is not None and job.status == "failed":
+        st.error(f"The comparison failed: {plain(job.error or 'no reason given')}")
+    elif job is not None and job.status == "cancelled":
+        st.warning("The comparison was cancelled.")
+    elif found is None:
+        st.info("Nothing compared yet. Add one or more variants and press **Compare**.")
+    else:
+        _results(found["comparison"])
+
+
+if __name__ == "__main__":  # Streamlit runs each page as __main__
+    render()
