@@ -13,23 +13,26 @@ from datetime import date
 from pathlib import Path
 
 from models.check import evaluate
-from models.io import load_scenario
+from models.io import load_scenario, parse_document, read_text
 from models.prepare import Prepared, prepare
 from models.replan import anchor, freeze_end
-from models.scenario import Absence, Scenario
+from models.scenario import Scenario
+from models.variant import apply_variant, variant_from_data
 from solver.solve import PlanResult, SolveParams, solve
 
 DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "demo.yaml"
 
 
-def ill(scenario: Scenario, who: str, first: date, last: date) -> Scenario:
-    technicians = [
-        t.model_copy(update={"absences": [*t.absences, Absence(start=first, end=last)]})
-        if t.id == who
-        else t
-        for t in scenario.technicians
-    ]
-    return scenario.model_copy(update={"technicians": technicians})
+def ill(who: str, first: date, last: date) -> Scenario:
+    """The demo with ``who`` off sick, as a what-if variant would have it."""
+    variant = variant_from_data(
+        {"name": f"{who} ill", "changes": [{"absence": {
+            "technician": who, "start": str(first), "end": str(last), "reason": "ill"}}]},
+        "replan benchmark",
+        folder=DEMO.parent,
+    )
+    data = parse_document(read_text(DEMO), str(DEMO))
+    return apply_variant(variant, data, folder=DEMO.parent).scenario
 
 
 def changes(anchored: Prepared, result: PlanResult) -> str:
@@ -52,7 +55,7 @@ def main() -> None:
     started = time.perf_counter()
     old = solve(scenario, params)
     print(f"old plan: objective {old.objective:,.1f} in {time.perf_counter() - started:.1f} s")
-    prepared = prepare(ill(scenario, args.who, date(2026, 3, 3), date(2026, 3, 5)))
+    prepared = prepare(ill(args.who, date(2026, 3, 3), date(2026, 3, 5)))
     replan = anchor(prepared, old.plan, freeze_end(prepared, "2d"))
     print(f"{args.who} ill 2026-03-03..05; freeze 2d: {len(replan.pinned)} items frozen, "
           f"{len(replan.released)} released")

@@ -220,7 +220,8 @@ def solve_job(scenario: Scenario, time_limit: float) -> Job:
 
 def buffers_job(scenario: Scenario, params: SweepParams, target: float) -> Job:
     """Compare buffer levels; progress reports (levels done, levels in all)."""
-    return Job(partial(_compare, scenario, params), params=params, target=target)
+    return Job(partial(_compare, scenario, params), params=params, target=target,
+               total=len(params.levels))
 
 
 def whatif_job(base: Case, variants: list[Case], params: CompareParams) -> Job:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import streamlit as st
 
@@ -62,3 +63,28 @@ def needs_plan() -> bool:
         st.info("Nothing planned yet: make a plan on the Plan page first.")
     st.page_link(PLAN_PAGE, label="Go to the Plan page", icon=":material/calendar_month:")
     return False
+
+
+def cancel_job(key: str) -> None:
+    """Button callback: stop the background job under ``key``, if any."""
+    job = app_state.job(key)
+    if job is not None:
+        job.cancel()
+
+
+def cancel_button(column: Any, key: str, running: bool) -> None:
+    """The Cancel button of the background job under ``key``."""
+    column.button("Cancel", on_click=cancel_job, args=(key,), disabled=not running,
+                  width="stretch")
+
+
+@st.fragment(run_every=0.5)
+def counted_progress(key: str, what: str) -> None:
+    """A bar for a job that reports (done, total); the whole page reruns once it ends."""
+    job = app_state.job(key)
+    if job is None or not job.running:
+        st.rerun()
+        return
+    snap = job.snapshot()
+    done, total = snap.progress if snap.progress else (0, job.meta["total"])
+    st.progress(done / total, text=f"{done} of {total} {what} ({snap.elapsed:.0f} s)")

@@ -9,7 +9,7 @@ import streamlit as st
 from models.scenario import Scenario
 from solver.sweep import POLICIES, SweepParams, smallest_meeting
 from ui import app_charts, app_jobs, app_state
-from ui.app_views import needs_scenario, plain
+from ui.app_views import cancel_button, counted_progress, needs_scenario, plain
 from ui.cli import UsageError
 from ui.commands_buffers import parse_levels
 
@@ -38,12 +38,6 @@ def _start(scenario: Scenario) -> None:
                         app_jobs.buffers_job(scenario, params, float(st.session_state[TARGET])))
 
 
-def _cancel() -> None:
-    job = app_state.job(app_state.BUFFERS_JOB)
-    if job is not None:
-        job.cancel()
-
-
 def _form(scenario: Scenario, running: bool) -> None:
     own = scenario.buffer.policy if scenario.buffer else "percent"
     target = (scenario.buffer.service_level if scenario.buffer else None) or 0.9
@@ -64,20 +58,7 @@ def _form(scenario: Scenario, running: bool) -> None:
     start, stop = st.columns(2)
     start.button("Compare buffers", type="primary", on_click=_start, args=(scenario,),
                  disabled=running, width="stretch")
-    stop.button("Cancel", on_click=_cancel, disabled=not running, width="stretch")
-
-
-@st.fragment(run_every=0.5)
-def _progress() -> None:
-    job = app_state.job(app_state.BUFFERS_JOB)
-    if job is None or not job.running:
-        st.rerun()
-        return
-    snap = job.snapshot()
-    total = len(job.meta["params"].levels)
-    done = snap.progress[0] if snap.progress else 0
-    st.progress(done / total, text=f"{done} of {total} levels planned and simulated "
-                f"({snap.elapsed:.0f} s)")
+    cancel_button(stop, app_state.BUFFERS_JOB, running)
 
 
 def _collect(scenario: Scenario) -> dict[str, Any] | None:
@@ -124,7 +105,7 @@ def render() -> None:
     running = job is not None and job.running
     _form(scenario, running)
     if running:
-        _progress()
+        counted_progress(app_state.BUFFERS_JOB, "levels planned and simulated")
         return
     found = _collect(scenario)
     if found is not None and "error" in found:

@@ -8,7 +8,7 @@ import streamlit as st
 from models.prepare import Prepared
 from solver.solve import PlanResult
 from ui import app_charts, app_jobs, app_state
-from ui.app_views import needs_scenario, plain
+from ui.app_views import cancel_button, needs_scenario, plain
 
 TIME_LIMIT = "plan_time_limit"
 
@@ -21,19 +21,13 @@ def _start() -> None:
                             app_jobs.solve_job(scenario, float(st.session_state[TIME_LIMIT])))
 
 
-def _cancel() -> None:
-    job = app_state.job(app_state.SOLVE_JOB)
-    if job is not None:
-        job.cancel()
-
-
 def _controls(solving: bool) -> None:
     left, middle, right = st.columns([2, 1, 1], vertical_alignment="bottom")
     left.number_input("Time limit (seconds)", min_value=1, max_value=3600, value=10, step=1,
                       key=TIME_LIMIT, help="The planner stops here with the best plan it found.")
     middle.button("Make the plan", type="primary", on_click=_start, disabled=solving,
                   width="stretch")
-    right.button("Cancel", on_click=_cancel, disabled=not solving, width="stretch")
+    cancel_button(right, app_state.SOLVE_JOB, solving)
 
 
 @st.fragment(run_every=0.5)

@@ -12,7 +12,7 @@ from models.io import ScenarioError
 from solver.sweep import POLICIES
 from solver.whatif import BASE, Case, CompareParams, Comparison
 from ui import app_jobs, app_state, app_whatif
-from ui.app_views import needs_scenario, plain, problem_lines
+from ui.app_views import cancel_button, counted_progress, needs_scenario, plain, problem_lines
 
 MAX_VARIANTS = 6
 NAME, KIND, PROBLEM = "whatif_name", "whatif_kind", "whatif_problem"
@@ -144,12 +144,6 @@ def _start() -> None:
     app_state.start_job(app_state.WHATIF_JOB, app_jobs.whatif_job(base, variants, params))
 
 
-def _cancel() -> None:
-    job = app_state.job(app_state.WHATIF_JOB)
-    if job is not None:
-        job.cancel()
-
-
 def _run_controls(running: bool) -> None:
     limit, runs = st.columns(2)
     limit.number_input("Time limit per plan (seconds)", min_value=1, max_value=600, value=10,
@@ -160,20 +154,7 @@ def _run_controls(running: bool) -> None:
     start, stop = st.columns(2)
     start.button("Compare", type="primary", on_click=_start, disabled=running or not _variants(),
                  width="stretch")
-    stop.button("Cancel", on_click=_cancel, disabled=not running, width="stretch")
-
-
-@st.fragment(run_every=0.5)
-def _progress() -> None:
-    job = app_state.job(app_state.WHATIF_JOB)
-    if job is None or not job.running:
-        st.rerun()
-        return
-    snap = job.snapshot()
-    total = job.meta["total"]
-    done = snap.progress[0] if snap.progress else 0
-    st.progress(done / total, text=f"{done} of {total} plans made and simulated "
-                f"({snap.elapsed:.0f} s)")
+    cancel_button(stop, app_state.WHATIF_JOB, running)
 
 
 def _collect() -> dict[str, Any] | None:
@@ -213,7 +194,7 @@ def render() -> None:
     st.subheader("Compare")
     _run_controls(running)
     if running:
-        _progress()
+        counted_progress(app_state.WHATIF_JOB, "plans made and simulated")
         return
     found = _collect()
     if found is not None and "problems" in found:
