@@ -85,8 +85,7 @@ MONOLITHIC_PAIRS = 4000
 """Above this many (item, skilled technician) pairs, one model spends its time in presolve
 and the search improves pieces instead (see ``solver.lns``)."""
 GREEDY_SHARE = 0.1
-"""Of the time limit, for the greedy's rules after the first (each run is one plan; L's
-takes about 10 s)."""
+"""Of the time limit, for the greedy's rules after the first (one run on L takes about 6 s)."""
 WHOLE_SHARE = 0.5
 """Below it, the whole model gets this share of the time (it may prove optimality), then
 LNS the rest: measured at 10 s, the whole model is better on a generated 10-technician
