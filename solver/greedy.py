@@ -43,7 +43,10 @@ class GreedyState:
         others have, so that scarce skills stay free for the work only they can do."""
         holders = Counter(skill for tech in self.prepared.technicians for skill in tech.skills)
         self.rarity = [
-            sum(1 / holders[skill] for skill in tech.skills) for tech in self.prepared.technicians
+            # sorted: a set of names iterates in another order in every process (hash seed)
+            # and float sums then differ in the last bit, which would break ties differently
+            sum(1 / holders[skill] for skill in sorted(tech.skills))
+            for tech in self.prepared.technicians
         ]
 
     def occupy(self, tech: int, start: int, end: int, *, work: bool) -> None:
