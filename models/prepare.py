@@ -134,6 +134,10 @@ class Prepared:
     def snap_up(self, minute: int) -> int:
         return -(-minute // self.slot) * self.slot
 
+    def reserve_share(self, minutes: int, percent: float) -> int:
+        """Minutes a ``percent`` buffer keeps free of ``minutes`` available, up to the slot."""
+        return self.snap_up(math.ceil(minutes * percent / 100 - 1e-9))
+
     def snap_down(self, minute: int) -> int:
         return minute // self.slot * self.slot
 

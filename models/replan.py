@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from models.plan import Plan, Released
-from models.prepare import Interval, Prepared, PreparedItem, intersect, merge
+from models.prepare import Interval, Prepared, PreparedItem, intersect, merge, subtract
 from models.units import parse_duration
 
 
@@ -44,7 +45,7 @@ def freeze_end(prepared: Prepared, text: str) -> int:
     duration = parse_duration(text)
     if duration.days:
         if duration.seconds:
-            raise ValueError(f"freeze {text!r}: give whole working days (2d) or a time (36h)")
+            raise ValueError(f"give whole working days (2d) or a time (36h), not {text!r}")
         working = [day for day in prepared.days if day.working]
         if not working:
             return 0
@@ -52,46 +53,122 @@ def freeze_end(prepared: Prepared, text: str) -> int:
     return min(prepared.horizon_end, round(duration.seconds / 60))
 
 
-def anchor(prepared: Prepared, previous: Plan, frozen_until: int = 0) -> Replan:
+KeepFree = tuple[int, int, int, tuple[int, ...]]
+"""(start, end, count, present technicians): in [start, end) at least ``count`` of the present
+technicians must be free of planned work (incident duty days, forecast reserve hours); the
+engines know these (``solver.buffer.reserve_needs``), frozen work must leave them room."""
+
+
+def anchor(
+    prepared: Prepared,
+    previous: Plan,
+    frozen_until: int = 0,
+    keep_free: Sequence[KeepFree] = (),
+) -> Replan:
     """The prepared view with the previous plan read in; items starting before
     ``frozen_until`` pinned, or released with a reason."""
-    placements = previous_placements(prepared, previous)
+    placements, unusable = _read(prepared, previous)
     frozen = sorted(
         (index for index, (_, starts) in placements.items() if 0 <= starts[0] < frozen_until),
         key=lambda index: placements[index][1][0],
     )
-    released = _gone(prepared, previous, frozen_until)
+    released = [
+        Released(item=item, technician=tech, reason=reason)
+        for item, tech, first, reason in unusable
+        if 0 <= first < frozen_until
+    ]
     pins: dict[int, tuple[int, tuple[int, ...]]] = {}
+    reasons: dict[int, str] = {}
     for index in frozen:
         tech, starts = placements[index]
         reason = _why_not(prepared, prepared.items[index], tech, starts, pins)
         if reason is None:
             pins[index] = (tech, starts)
         else:
-            who = prepared.technicians[tech].id
-            released.append(Released(item=prepared.items[index].id, technician=who, reason=reason))
+            reasons[index] = reason
+    reasons |= _leave_room(prepared, pins, [n for n in keep_free if n[0] < frozen_until])
+    released += [
+        Released(item=prepared.items[i].id, technician=prepared.technicians[t].id,
+                 reason=reasons[i])
+        for i, (t, _) in sorted(placements.items(), key=lambda p: p[1][1][0])
+        if i in reasons
+    ]
     items = [_pinned(item, *pins[item.index]) if item.index in pins else item
              for item in prepared.items]
     anchored = dataclasses.replace(prepared, items=items, previous=placements)
     return Replan(anchored, frozen_until, [prepared.items[i].id for i in pins], released)
 
 
-def previous_placements(
+def _leave_room(
+    prepared: Prepared, pins: dict[int, tuple[int, tuple[int, ...]]], needs: list[KeepFree]
+) -> dict[int, str]:
+    """Release pins (removing them from ``pins``) until every need has its free technicians:
+    in each short period, the frozen work of those with the least of it there goes; then
+    what followed released work goes too. Item -> reason of each release."""
+    released: dict[int, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        for start, end, count, present in needs:
+            held: Counter[int] = Counter()
+            for i, (t, starts) in pins.items():
+                for s, e in _intervals(prepared.items[i], starts):
+                    if t in present and s < end and start < e:
+                        held[t] += min(e, end) - max(s, start)
+            short = count - sum(t not in held for t in present)
+            for tech in sorted(held, key=lambda t: (held[t], t))[: max(0, short)]:
+                when = prepared.moment(start).strftime("%a %Y-%m-%d %H:%M")
+                for i in [i for i, (t, _) in pins.items() if t == tech]:
+                    if any(s < end and start < e
+                           for s, e in _intervals(prepared.items[i], pins[i][1])):
+                        del pins[i]
+                        released[i] = (
+                            f"{count} technician(s) must stay free for incidents from {when}"
+                        )
+                        changed = True
+        for i in [i for i in pins if any(b not in pins for b in prepared.items[i].after)]:
+            del pins[i]
+            released[i] = "a predecessor is no longer frozen"
+            changed = True
+    return released
+
+
+Placement = tuple[int, tuple[int, ...]]
+"""(technician index, part starts in minutes)."""
+
+
+def previous_placements(prepared: Prepared, plan: Plan) -> dict[int, Placement]:
+    """Item -> where the plan had it, for items that can stay where they were: the item and
+    its technician still exist, its parts are the same, its times lie on the planning grid."""
+    return _read(prepared, plan)[0]
+
+
+def _read(
     prepared: Prepared, plan: Plan
-) -> dict[int, tuple[int, tuple[int, ...]]]:
-    """Item -> (technician, part starts) of the plan, for items that still exist with the
-    same parts and a technician still in the team (others cannot stay where they were)."""
-    found: dict[int, tuple[int, tuple[int, ...]]] = {}
+) -> tuple[dict[int, Placement], list[tuple[str, str, int, str]]]:
+    """The plan's placements, and (item, technician, first minute, reason) of the others."""
+    placements: dict[int, Placement] = {}
+    unusable = []
     for item_id, parts in _parts_by_item(plan).items():
+        minutes = _minutes(prepared, parts)
+        tech_id, first = parts[0][0], minutes[0][1]
         index = prepared.item_index.get(item_id)
-        tech = prepared.technician_index.get(parts[0][0])
-        if index is None or tech is None or any(t != parts[0][0] for t, _, _ in parts):
+        tech = prepared.technician_index.get(tech_id)
+        if index is None:
+            reason = "the item is no longer in the scenario"
+        elif tech is None:
+            reason = f"{tech_id} is no longer in the team"
+        elif any(t != tech_id for t, _, _ in parts) or tuple(
+            e - s for _, s, e in minutes
+        ) != prepared.items[index].parts:
+            reason = "its effort or parts changed"
+        elif any(m % prepared.slot for _, s, e in minutes for m in (s, e)):
+            reason = f"its times are off the {prepared.slot}-minute planning grid"
+        else:
+            placements[index] = (tech, tuple(s for _, s, _ in minutes))
             continue
-        item = prepared.items[index]
-        lengths = tuple(end - start for _, start, end in _minutes(prepared, parts))
-        if lengths == item.parts:
-            found[index] = (tech, tuple(start for _, start, _ in _minutes(prepared, parts)))
-    return found
+        unusable.append((item_id, tech_id, first, reason))
+    return placements, unusable
 
 
 PlanPart = tuple[str, datetime, datetime]
@@ -107,26 +184,6 @@ def _parts_by_item(plan: Plan) -> dict[str, list[PlanPart]]:
 
 def _minutes(prepared: Prepared, parts: list[PlanPart]) -> list[tuple[str, int, int]]:
     return [(t, prepared.minute(s), prepared.minute(e)) for t, s, e in parts]
-
-
-def _gone(prepared: Prepared, previous: Plan, frozen_until: int) -> list[Released]:
-    """Frozen assignments whose item or technician no longer exists, or whose item changed."""
-    released = []
-    for item_id, parts in _parts_by_item(previous).items():
-        tech_id, first, _ = parts[0]
-        if not 0 <= prepared.minute(first) < frozen_until:
-            continue
-        index = prepared.item_index.get(item_id)
-        if index is None:
-            reason = "the item is no longer in the scenario"
-        elif tech_id not in prepared.technician_index:
-            reason = f"{tech_id} is no longer in the team"
-        elif tuple(e - s for _, s, e in _minutes(prepared, parts)) != prepared.items[index].parts:
-            reason = "its effort or parts changed"
-        else:
-            continue
-        released.append(Released(item=item_id, technician=tech_id, reason=reason))
-    return released
 
 
 def _why_not(
@@ -167,10 +224,29 @@ def _over_a_day(prepared: Prepared, tech: int, work: list[Interval]) -> str | No
     if buffer is None or buffer.policy != "percent" or buffer.percent is None:
         return None
     for day, minutes in _by_day(prepared, intersect(work, who.available)).items():
-        available = sum(e - s for s, e in who.available_on(prepared.days[day]))
-        if minutes > (100 - buffer.percent) / 100 * available + 1e-9:
+        segments = who.available_on(prepared.days[day])
+        available = sum(e - s for s, e in segments)
+        if minutes > (100 - buffer.percent) / 100 * available + 1e-9 or not _reserve_fits(
+            prepared, segments, work, buffer.percent
+        ):
             return f"{who.id}'s incident buffer on {prepared.days[day].date} needs the time"
     return None
+
+
+def _reserve_fits(
+    prepared: Prepared, segments: list[Interval], work: list[Interval], percent: float
+) -> bool:
+    """The day's reserve block still fits between the frozen work: one block in one stretch
+    of the day, or, where no stretch is long enough, one per stretch (as the engines keep it,
+    ``solver.buffer.percent_blocks``)."""
+    whole = prepared.reserve_share(sum(e - s for s, e in segments), percent)
+    if any(e - s >= whole for s, e in segments):
+        return any(e - s >= whole for s, e in subtract(segments, work))
+    return all(
+        any(e - s >= share for s, e in subtract([(lo, hi)], work))
+        for lo, hi in segments
+        if (share := prepared.reserve_share(hi - lo, percent))
+    )
 
 
 def _intervals(item: PreparedItem, starts: tuple[int, ...]) -> list[Interval]:

@@ -15,12 +15,12 @@ of technicians present for the whole hour.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 from models.forecast import elapsed_minutes, hourly_arrivals, urgent_classes
 from models.prepare import Day, Interval, Prepared, PreparedTechnician, clip, merge, subtract
+from models.replan import KeepFree
 from solver.queueing import Queue, required_agents
 
 STAGGER_SLACK = 90
@@ -47,10 +47,6 @@ class DutyDay:
     """Technician -> first to last available minute of that day (the reserve entry)."""
     whole: Interval
     """The whole day: a technician on duty takes no planned work in it, after hours neither."""
-
-
-def _share(prepared: Prepared, minutes: int, percent: float) -> int:
-    return prepared.snap_up(math.ceil(minutes * percent / 100 - 1e-9))
 
 
 def _fits(domain: list[Interval], length: int) -> tuple[Interval, ...]:
@@ -104,7 +100,7 @@ def _day_blocks(
     forced: list[Interval],
 ) -> list[ReserveBlock]:
     segments = tech.available_on(day)
-    length = _share(prepared, sum(e - s for s, e in segments), percent)
+    length = prepared.reserve_share(sum(e - s for s, e in segments), percent)
     if not segments or length == 0:
         return []
     domain = _fits(segments, length)
@@ -115,7 +111,7 @@ def _day_blocks(
         return [ReserveBlock(tech.index, day.index, length, domain)]
     blocks = []
     for s, e in segments:
-        share = _share(prepared, e - s, percent)
+        share = prepared.reserve_share(e - s, percent)
         if share:
             blocks.append(
                 ReserveBlock(
@@ -212,3 +208,20 @@ def buffer_level(prepared: Prepared) -> tuple[str | None, float]:
     if buffer.policy == "duty":
         return "duty", buffer.duty or 0
     return buffer.policy, buffer.service_level or 0
+
+
+def reserve_needs(prepared: Prepared) -> list[KeepFree]:
+    """Periods in which some present technicians must be free of planned work (duty days,
+    forecast hours), for a replan's frozen work to leave room (``models.replan.anchor``)."""
+    policy, level = buffer_level(prepared)
+    if policy == "duty":
+        return [
+            (*day.whole, day.count, tuple(sorted(day.spans)))
+            for day in duty_days(prepared, int(level))
+        ]
+    if policy == "forecast":
+        return [
+            (period.start, period.end, period.count, tuple(sorted(period.present)))
+            for period in forecast_periods(prepared, level)
+        ]
+    return []

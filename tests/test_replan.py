@@ -98,7 +98,7 @@ def test_a_plan_that_moves_frozen_work_breaks_rule_9(demo: Scenario, base: PlanR
     assert any(v.rule == 9 and v.item == frozen.item for v in broken.violations)
 
 
-def test_replan_of_an_unchanged_scenario_is_no_worse_and_changes_nothing_needlessly(
+def test_replan_of_an_unchanged_scenario_is_no_worse_than_the_old_plan(
     demo: Scenario, base: PlanResult
 ) -> None:
     """The old plan is still feasible with no change, and the engines only ever improve."""
@@ -174,3 +174,80 @@ def test_cli_replan_rejects_bad_arguments(
     assert run.code == 2
     assert message in run.err
     assert not (tmp_path / "out" / "plan.json").exists()
+
+
+# -- replans the buffer or the grid makes hard (found in review) ---------------------------
+TINY = ROOT / "scenarios" / "tiny"
+
+
+def _replan_by_cli(cli, tmp_path: Path, old_scenario: Path, new_data: dict) -> dict:  # type: ignore[no-untyped-def]
+    """Solve ``old_scenario``, replan ``new_data`` frozen for 2 days; the check must pass."""
+    assert cli("solve", str(old_scenario), "--out", str(tmp_path / "old"),
+               "--time-limit", "1").code == 0
+    new = tmp_path / "new.yaml"
+    new.write_text(yaml.safe_dump(new_data, sort_keys=False))
+    freeze = ("--previous", str(tmp_path / "old" / "plan.json"), "--freeze", "2d")
+    run = cli("solve", str(new), "--out", str(tmp_path / "new"), "--time-limit", "1", *freeze)
+    assert run.code == 0, run.out + run.err
+    checked = cli("check", str(new), str(tmp_path / "new" / "plan.json"), *freeze)
+    assert checked.code == 0, checked.out
+    return json.loads((tmp_path / "new" / "plan.json").read_text())
+
+
+def test_a_bigger_percent_buffer_releases_what_leaves_no_room_for_it(
+    cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load((TINY / "design_example.yaml").read_text())
+    data["buffer"]["percent"] = 50
+    plan = _replan_by_cli(cli, tmp_path, TINY / "design_example.yaml", data)
+    assert any("incident buffer" in r["reason"] for r in plan["released"])
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("duty.yaml", lambda d: d.update(buffer={"policy": "duty", "duty": 2})),
+        ("duty.yaml", lambda d: d.update(technicians=d["technicians"][:2])),
+        ("forecast.yaml", lambda d: d["incidents"].update(per_day=30)),
+    ],
+)
+def test_frozen_work_leaves_the_duty_and_the_forecast_reserve_their_technicians(
+    name: str, change, cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load((TINY / name).read_text())
+    change(data)
+    plan = _replan_by_cli(cli, tmp_path, TINY / name, data)
+    assert plan["released"], "the bigger reserve or the smaller team must release frozen work"
+
+
+def test_frozen_work_off_a_coarser_grid_is_released(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("solve", str(TINY / "duty.yaml"), "--out", str(tmp_path / "old"),
+               "--time-limit", "1").code == 0
+    old = Plan.model_validate_json((tmp_path / "old" / "plan.json").read_text())
+    first = min(old.assignments, key=lambda a: a.start)  # Monday morning: frozen
+    off = timedelta(minutes=15 if first.start.minute % 30 == 0 else 0)  # off a 30-minute grid
+    moved = [a.model_copy(update={"start": a.start + off, "end": a.end + off})
+             if a.item == first.item else a for a in old.assignments]
+    (tmp_path / "old.json").write_text(old.model_copy(update={"assignments": moved})
+                                       .model_dump_json())
+    data = yaml.safe_load((TINY / "duty.yaml").read_text())
+    data["slot_minutes"] = 30
+    (tmp_path / "new.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    freeze = ("--previous", str(tmp_path / "old.json"), "--freeze", "2d")
+    run = cli("solve", str(tmp_path / "new.yaml"), "--out", str(tmp_path / "new"),
+              "--time-limit", "1", *freeze)
+    assert run.code == 0, run.out
+    assert cli("check", str(tmp_path / "new.yaml"), str(tmp_path / "new" / "plan.json"),
+               *freeze).code == 0
+    released = json.loads((tmp_path / "new" / "plan.json").read_text())["released"]
+    assert {"item": first.item, "technician": first.technician,
+            "reason": "its times are off the 30-minute planning grid"} in released
+
+
+def test_a_previous_plan_of_another_scenario_is_refused(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("solve", str(TINY / "forecast.yaml"), "--out", str(tmp_path / "f"),
+               "--time-limit", "1").code == 0
+    run = cli("solve", str(TINY / "duty.yaml"), "--out", str(tmp_path / "d"),
+              "--previous", str(tmp_path / "f" / "plan.json"), "--freeze", "2d")
+    assert run.code == 2
+    assert "is a plan of 'Tiny forecast', not of 'Tiny duty'" in run.err

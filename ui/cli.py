@@ -129,7 +129,15 @@ def _replan(prepared: Prepared, args: argparse.Namespace) -> Replan | None:
         until = 0 if args.freeze is None else freeze_end(prepared, args.freeze)
     except ValueError as error:
         raise UsageError(f"--freeze: {error}") from None
-    return anchor(prepared, load_plan(args.previous), until)
+    previous = load_plan(args.previous)
+    if previous.scenario != prepared.scenario.name:
+        raise UsageError(
+            f"--previous {args.previous} is a plan of '{previous.scenario}', not of "
+            f"'{prepared.scenario.name}' (the scenario's name)"
+        )
+    from solver.buffer import reserve_needs
+
+    return anchor(prepared, previous, until, reserve_needs(prepared))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
