@@ -42,7 +42,9 @@ BUFFERS_JOB = "buffers_job"
 WHATIF = "whatif"
 WHATIF_JOB = "whatif_job"
 VARIANTS = "variants"
-"""The staffing variants the manager composed (kept when the scenario is edited)."""
+"""The staffing variants the manager composed: kept when the scenario's tables are edited
+(a variant that no longer applies is named at Compare), dropped when another file is opened
+(its technicians are others)."""
 CALENDARS = "calendars"
 EDITOR_VERSION = "editor_version"
 
@@ -175,9 +177,11 @@ def loaded() -> Loaded:
 
 
 def set_loaded(new: Loaded) -> None:
-    """Make ``new`` the scenario; fresh tables, and what was solved for the old one is gone."""
+    """Make ``new`` the scenario; fresh tables, and what was solved or composed for the old
+    one (plans, comparisons, staffing variants) is gone."""
     st.session_state[LOADED] = new
     st.session_state[EDITOR_VERSION] = st.session_state.get(EDITOR_VERSION, 0) + 1
+    st.session_state[VARIANTS] = []
     forget_results()
 
 

@@ -15,8 +15,10 @@ from ui import app_jobs, app_state, app_whatif
 from ui.app_views import cancel_button, counted_progress, needs_scenario, plain, problem_lines
 
 MAX_VARIANTS = 6
-NAME, KIND, PROBLEM = "whatif_name", "whatif_kind", "whatif_problem"
+NAME, KIND, CLEAR_NAME = "whatif_name", "whatif_kind", "whatif_clear_name"
 TIME_LIMIT, RUNS = "whatif_time_limit", "whatif_runs"
+Changes = tuple[list[dict[str, Any]], str]
+"""A complete change form: its changes and a name to suggest ("" to describe the changes)."""
 
 
 def _variants() -> list[dict[str, Any]]:
@@ -24,19 +26,7 @@ def _variants() -> list[dict[str, Any]]:
     return variants
 
 
-def _add(changes: list[dict[str, Any]]) -> None:
-    """Button callback (so the name field may be emptied): a new variant of ``changes``."""
-    name = (st.session_state.get(NAME) or "").strip()
-    name = name or "; ".join(map(app_whatif.describe, changes))
-    if name == BASE or any(v["name"] == name for v in _variants()):
-        st.session_state[PROBLEM] = f"A variant named '{name}' exists already."
-        return
-    _variants().append({"name": name, "changes": changes})
-    st.session_state[NAME] = ""
-    st.session_state[PROBLEM] = None
-
-
-def _change_form() -> list[dict[str, Any]] | None:
+def _change_form() -> Changes | None:
     """The fields of the chosen kind of change; its changes once they are complete."""
     scenario = app_state.scenario()
     assert scenario is not None
@@ -50,9 +40,9 @@ def _change_form() -> list[dict[str, Any]] | None:
     if kind == "hire":
         like = _technician(left, "Same skills and hours as", team)
         name = right.text_input("Name of the new technician", value="New technician")
-        return [app_whatif.hire(like, name, list(team))]
+        return [app_whatif.hire(like, name, list(team))], ""
     if kind == "leave":
-        return [app_whatif.leave(_technician(left, "Who leaves", team))]
+        return [app_whatif.leave(_technician(left, "Who leaves", team))], ""
     if kind == "absence":
         who = _technician(left, "Who is away", team)
         reason = right.text_input("Reason", value="long absence")
@@ -60,18 +50,32 @@ def _change_form() -> list[dict[str, Any]] | None:
         first, last = st.columns(2)
         begin = first.date_input("From", value=start, key="whatif_from")
         end = last.date_input("To (inclusive)", value=start + timedelta(days=13), key="whatif_to")
-        return [app_whatif.absence(who, begin, end, reason)]
+        return [app_whatif.absence(who, begin, end, reason)], ""
     if kind == "incidents":
         factor = left.number_input("Incidents x", min_value=0.1, max_value=10.0, value=1.2,
                                    step=0.1, help="1.2: 20 % more incidents than the forecast")
-        return [app_whatif.incidents(factor)]
+        return [app_whatif.incidents(factor)], ""
     if kind == "buffer":
         policy = left.selectbox("Buffer policy", POLICIES)
-        defaults = {"percent": 30.0, "duty": 1.0, "forecast": 0.9}
-        level = right.number_input("Level (percent, technicians on duty, or service level)",
-                                   value=defaults[policy], min_value=0.0)
-        return [app_whatif.buffer(policy, level)]
+        return [app_whatif.buffer(policy, _buffer_level(right, policy))], ""
     return _file_changes()
+
+
+def _buffer_level(column: Any, policy: str) -> float:
+    """The level of the buffer ``policy``, in its own unit (technicians are whole ones)."""
+    if policy == "duty":
+        duty: int = column.number_input("Technicians on duty per working day", min_value=0,
+                                        max_value=50, value=1, step=1, key="whatif_duty")
+        return duty
+    if policy == "percent":
+        percent: float = column.number_input("Share of each day kept free (percent)",
+                                             min_value=0.0, max_value=99.0, value=30.0,
+                                             step=5.0, key="whatif_percent")
+        return percent
+    level: float = column.number_input("Service level (share of urgent incidents answered "
+                                       "in time)", min_value=0.01, max_value=0.99, value=0.9,
+                                       step=0.05, key="whatif_service_level")
+    return level
 
 
 def _technician(column: Any, label: str, team: dict[str, str]) -> str:
@@ -81,29 +85,46 @@ def _technician(column: Any, label: str, team: dict[str, str]) -> str:
     return str(chosen if chosen is not None else ids[0])
 
 
-def _file_changes() -> list[dict[str, Any]] | None:
+def _file_changes() -> Changes | None:
+    """The changes of an uploaded variant file once they apply to the open scenario."""
     upload = st.file_uploader("Variant file (YAML or JSON with changes:)",
                               type=["yaml", "yml", "json"], key="whatif_file")
     if upload is None:
         return None
+    current = app_state.loaded()
     try:
-        changes = app_whatif.file_changes(upload.name, upload.getvalue())
+        name, changes = app_whatif.file_changes(upload.name, upload.getvalue(), current.data,
+                                                current.folder)
     except ScenarioError as error:
-        st.error(f"{plain(upload.name)} cannot be used:\n\n{problem_lines(error.problems)}")
+        st.error(f"{plain(upload.name)} cannot be used with {plain(current.source)}:\n\n"
+                 f"{problem_lines(error.problems)}")
         return None
-    st.caption(f"{len(changes)} changes: " + plain("; ".join(map(app_whatif.describe, changes))))
-    return changes
+    count = f"{len(changes)} change{'s' if len(changes) != 1 else ''}"
+    st.caption(f"{plain(name)}: {count}: " + plain("; ".join(map(app_whatif.describe, changes))))
+    return changes, name
 
 
-def _add_button(changes: list[dict[str, Any]] | None, running: bool) -> None:
+def _add_button(form: Changes | None, running: bool) -> None:
+    """The name field and the button; a click adds the variant of this run's fields."""
+    if st.session_state.pop(CLEAR_NAME, False):  # before the field exists: it may be set
+        st.session_state[NAME] = ""
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    left.text_input("Variant name (optional)", key=NAME, placeholder="e.g. Hire a network admin")
+    typed = left.text_input("Variant name (optional)", key=NAME,
+                            placeholder="e.g. Hire a network admin")
     full = len(_variants()) >= MAX_VARIANTS
-    right.button("Add variant", on_click=_add, args=(changes,),
-                 disabled=changes is None or full or running, width="stretch",
-                 help=f"At most {MAX_VARIANTS} variants at a time.")
-    if st.session_state.get(PROBLEM):
-        st.warning(plain(st.session_state[PROBLEM]))
+    clicked = right.button("Add variant", disabled=form is None or full or running,
+                           width="stretch", help=f"At most {MAX_VARIANTS} variants at a time.")
+    if not clicked or form is None:
+        return
+    changes, suggested = form
+    name, problem = app_whatif.variant_name(typed, changes, [v["name"] for v in _variants()],
+                                            suggested)
+    if name is None:
+        st.warning(plain(problem or "The variant cannot be added."))
+        return
+    _variants().append({"name": name, "changes": changes})
+    st.session_state[CLEAR_NAME] = True  # emptied at the top of the next run
+    st.rerun()  # the list above shows the new variant
 
 
 def _variant_list(running: bool) -> None:
