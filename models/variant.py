@@ -34,6 +34,8 @@ from models.units import shown
 
 VARIANT_FIELDS = ("name", "base", "description", "changes")
 CUSTOMER_LISTS = ("projects", "maintenance", "recurring", "service_requests")
+MAX_INCIDENT_FACTOR = 10.0
+"""Incident volume a what-if may ask about; the simulation's cost grows with it."""
 LIKE_SKIPS = ("id", "name", "absences", "absences_ics")
 """Fields ``add_technician: {like: ...}`` does not copy: a new person has own name and leave."""
 
@@ -309,8 +311,11 @@ def incident_factor(step: _Step, value: Any) -> None:
     """Incidents per working day times ``value`` (the hourly shape stays)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ChangeProblem(f"should be a number like 1.2, got {shown(value)}")
-    if value <= 0:
-        raise ChangeProblem(f"should be more than 0, got {value:g}")
+    if not 0 < value <= MAX_INCIDENT_FACTOR:
+        raise ChangeProblem(
+            f"should lie in (0, {MAX_INCIDENT_FACTOR:g}], got {value:g} (more is another "
+            "forecast, not a what-if: set incidents: in a scenario)"
+        )
     incidents = step.data.get("incidents")
     if not isinstance(incidents, dict):
         raise ChangeProblem("the scenario has no incidents: forecast to scale")

@@ -146,7 +146,7 @@ def cut(
     scenario = prepared.scenario
     if buffer_level(prepared)[0] in ("duty", "forecast"):  # it binds the whole team: kept
         scenario = scenario.model_copy(update={"buffer": None})
-    previous = {  # replans: the change penalty inside the piece
+    previous = {  # replans: the change penalty of items whose old technician is in the piece
         item_map[i]: (tech_map[t], starts)
         for i, (t, starts) in prepared.previous.items()
         if i in item_map and t in tech_map

@@ -149,6 +149,8 @@ def test_cli_replan_writes_the_frozen_period_and_check_verifies_it(
         "2d",
     )
     assert checked.code == 0, checked.out
+    unverified = cli("check", str(scenario), str(tmp_path / "new" / "plan.json"))
+    assert "froze work until 2026-03-04 00:00; give --previous" in unverified.out
     # the old plan breaks the new scenario: anna is ill on the frozen Tuesday
     assert cli("check", str(scenario), str(old), "--previous", str(old), "--freeze", "2d").code == 1
 

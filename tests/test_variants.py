@@ -203,7 +203,8 @@ def test_unknown_change_kind_lists_the_known_ones(variant: Callable[..., Path]) 
             {"absence": {"technician": "zoe", "start": "2026-03-02", "end": "2026-03-03"}},
             "changes[0].absence.technician: no technician 'zoe'",
         ),
-        ({"incident_factor": -1}, "changes[0].incident_factor: should be more than 0, got -1"),
+        ({"incident_factor": -1}, "changes[0].incident_factor: should lie in (0, 10], got -1"),
+        ({"incident_factor": 500}, "changes[0].incident_factor: should lie in (0, 10], got 500"),
         ({"incident_factor": "lots"}, "changes[0].incident_factor: should be a number"),
         (
             {"buffer": {"policy": "duty"}},

@@ -147,7 +147,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     replan = _replan(prepared, args)
     if replan is not None:
         prepared = replan.prepared
-    evaluation = evaluate(prepared, load_plan(args.plan))
+    plan = load_plan(args.plan)
+    if replan is None and plan.frozen_until is not None:
+        print(f"note: {args.plan} froze work until {plan.frozen_until:%Y-%m-%d %H:%M}; give "
+              "--previous OLD_PLAN --freeze to verify that it stayed")
+    evaluation = evaluate(prepared, plan)
     for violation in evaluation.violations:
         print(violation.message)
     terms = ", ".join(f"{name} {value:,.2f}" for name, value in evaluation.terms.items())

@@ -308,14 +308,15 @@ def _cell(value: Any, key: str = "", signed: bool = False) -> str:
 
 # -- files -----------------------------------------------------------------------------------
 def _write(out: Path, comparison: Comparison) -> None:
-    """compare.json (rows, deltas, notes, violations), compare.csv (side by side), the chart
-    and every plan (``plans/<variant>.json``, for ``check`` or ``export-ics``)."""
-    write_json_file(out / "compare.json", _document(comparison))
-    write_atomic(out / "compare.csv", _csv(side_by_side(comparison)))
-    _chart(out / "compare.png", comparison, "What-if comparison (grey: base)")
+    """Every plan (``plans/<variant>.json``, first: a folder that cannot be written fails
+    before any summary exists), compare.json (rows, deltas, notes, violations), compare.csv
+    (side by side) and the chart."""
     names = [name for name, _, _ in comparison.plans]
     for stem, plan in zip(plan_file_stems(names), comparison.plans.values(), strict=True):
         write_json_file(out / "plans" / f"{stem}.json", plan)
+    write_json_file(out / "compare.json", _document(comparison))
+    write_atomic(out / "compare.csv", _csv(side_by_side(comparison)))
+    _chart(out / "compare.png", comparison, "What-if comparison (grey: base)")
 
 
 def side_by_side(comparison: Comparison) -> list[list[Any]]:
