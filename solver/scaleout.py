@@ -10,13 +10,20 @@ solves (``SolveParams.deterministic``) they are the same numbers.
 
 A job is a picklable value; the function, a module-level function ``function(job, workers)``,
 gets the CP-SAT workers it may use besides the job.
+
+Reaching the scheduler never hangs: ``distributed`` waits for the scheduler's greeting without
+a timeout, so any other service on the port (a web server, say) would keep ``Client()`` waiting
+forever. A bounded handshake (``_probe``) comes first, and the client is made in a daemon
+thread that is given up after a deadline; every failure is a ScaleOutError.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -33,6 +40,8 @@ Progress = Callable[[int, int], None]
 
 CONNECT_TIMEOUT = 5.0
 """Seconds to reach a scheduler (and for it to have a worker): a typo should fail fast."""
+_GRACE = 2.0
+"""Seconds beyond ``CONNECT_TIMEOUT`` for ``Client()`` to give up by itself before we do."""
 _ADDRESS = re.compile(r"(?:(tcp|tls)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})")
 
 
@@ -41,14 +50,23 @@ class ScaleOutError(Exception):
 
 
 def scheduler_address(text: str) -> str:
-    """``tcp://HOST:PORT`` checked and normalised (``HOST:PORT`` means tcp); else ScaleOutError."""
+    """``tcp://HOST:PORT`` checked and normalised (``HOST:PORT`` means tcp); else ScaleOutError.
+
+    ``tls://`` is refused: it needs certificates (``distributed.Security``) mspplan has no
+    options for.
+    """
     match = _ADDRESS.fullmatch(text.strip())
     if match is None or not 0 < int(match.group(3)) < 65536:
         raise ScaleOutError(
             f"'{text}' is not a scheduler address; write it like tcp://10.0.0.5:8786"
         )
     scheme, host, port = match.groups()
-    return f"{scheme or 'tcp'}://{host}:{port}"
+    if scheme == "tls":
+        raise ScaleOutError(
+            f"'{text}': tls:// needs certificates, which mspplan does not configure; use "
+            f"tcp://{host}:{port} (on a private network or through an SSH tunnel)"
+        )
+    return f"tcp://{host}:{port}"
 
 
 def local_shape(jobs: int, processes: int = 0, cores: int | None = None) -> tuple[int, int]:
@@ -152,23 +170,128 @@ def _run_local(
 
 # -- Dask ------------------------------------------------------------------------------------
 def _connect(address: str) -> Any:
-    """A client of the scheduler at ``address`` with at least one worker, or ScaleOutError."""
-    from distributed import Client
+    """A client of the scheduler at ``address`` with at least one worker, or ScaleOutError.
 
-    try:
-        client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError, ValueError, AssertionError) as error:
-        reason = str(error) or type(error).__name__
-        raise ScaleOutError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+    Each step is bounded (about ``CONNECT_TIMEOUT`` s), and any exception on the way (refused,
+    timed out, a non-Dask service answering garbage, which may even be a MemoryError) becomes
+    a ScaleOutError with a short reason.
+    """
+    _probe(address)
+    client = _make_client(address)
     try:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
-    except (OSError, TimeoutError):
-        client.close()
+    except Exception:
+        _close_quietly(client)
         raise ScaleOutError(
             f"the Dask scheduler at {address} has no workers (start some with "
             f"'dask worker {address}')"
         ) from None
     return client
+
+
+def _unreachable(address: str, error: BaseException) -> ScaleOutError:
+    if isinstance(error, MemoryError):  # a non-Dask answer ("HTTP/1.1") read as a frame size
+        reason = f"what answered is not a Dask scheduler ({_reason(error, 80)})"
+    else:
+        reason = _reason(error)
+    return ScaleOutError(f"cannot reach the Dask scheduler at {address}: {reason}")
+
+
+def _silent(address: str) -> ScaleOutError:
+    return ScaleOutError(
+        f"cannot reach the Dask scheduler at {address}: no Dask scheduler answered within "
+        f"{CONNECT_TIMEOUT:g} s (is another service listening on that port?)"
+    )
+
+
+def _reason(error: BaseException, limit: int = 160) -> str:
+    """The error in one short line: its message (or type), clipped to ``limit`` characters."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _probe(address: str) -> None:
+    """Connect and exchange ``distributed``'s handshake, all within ``CONNECT_TIMEOUT`` s, in a
+    private event loop: a silent peer is cancelled cleanly (no socket or thread left behind)."""
+    from distributed.comm import connect
+
+    async def handshake() -> None:
+        comm = await asyncio.wait_for(
+            connect(address, timeout=CONNECT_TIMEOUT), timeout=CONNECT_TIMEOUT
+        )
+        await comm.close()
+
+    try:
+        _in_thread(lambda: asyncio.run(handshake()), CONNECT_TIMEOUT + _GRACE, "probe")
+    except (TimeoutError, _Abandoned):
+        raise _silent(address) from None
+    except Exception as error:
+        raise _unreachable(address, error) from None
+
+
+def _make_client(address: str) -> Any:
+    """``distributed.Client(address)``, given up after ``CONNECT_TIMEOUT`` + ``_GRACE`` s;
+    a client that comes too late is closed by the thread that made it."""
+    from distributed import Client
+
+    def make() -> Any:
+        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+
+    try:
+        return _in_thread(make, CONNECT_TIMEOUT + _GRACE, "client", late=_close_quietly)
+    except _Abandoned:
+        raise _silent(address) from None
+    except Exception as error:
+        raise _unreachable(address, error) from None
+
+
+class _Abandoned(Exception):
+    """The work in ``_in_thread`` did not finish in time; its thread is left to itself."""
+
+
+def _in_thread(
+    work: Callable[[], R],
+    seconds: float,
+    name: str,
+    late: Callable[[R], object] | None = None,
+) -> R:
+    """``work()`` in a daemon thread (it cannot keep the process alive), waiting at most
+    ``seconds``: its result or exception, or ``_Abandoned``; a result that comes after that
+    is handed to ``late`` (e.g. to close it) by the thread itself."""
+    lock = threading.Lock()
+    outcome: list[tuple[bool, Any]] = []
+    abandoned = False
+
+    def target() -> None:
+        try:
+            result: tuple[bool, Any] = (True, work())
+        except BaseException as error:  # handed to the waiting thread, which raises it
+            result = (False, error)
+        with lock:
+            if not abandoned:
+                outcome.append(result)
+                return
+        if result[0] and late is not None:
+            late(result[1])
+
+    thread = threading.Thread(target=target, name=f"mspplan-scheduler-{name}", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    with lock:
+        if not outcome:
+            abandoned = True
+            raise _Abandoned
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value
+
+
+def _close_quietly(client: Any) -> None:
+    try:
+        client.close(timeout=CONNECT_TIMEOUT)
+    except Exception as error:
+        log.debug("closing the Dask client failed: %s", _reason(error))
 
 
 def cluster_workers_per_job(client: Any) -> int:

@@ -3,9 +3,15 @@ numbers; cores are never oversubscribed; a bad or unreachable scheduler is a cle
 
 from __future__ import annotations
 
+import contextlib
 import json
 import operator
 import socket
+import socketserver
+import struct
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +28,9 @@ from solver.whatif import BASE, Case, CompareParams, compare_variants
 ROOT = Path(__file__).resolve().parents[1]
 FORECAST = ROOT / "scenarios" / "tiny" / "forecast.yaml"
 WALL_CLOCK = ("solve_seconds",)
+GUARD = 30.0
+"""Seconds a failing connect may take in these tests before it counts as a hang (the
+timeouts are 1 s here, 5 s in use)."""
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +46,81 @@ def cluster() -> Iterator[Any]:
         dashboard_address=None,
     ) as started:
         yield started
+
+
+class _Service(socketserver.ThreadingTCPServer):
+    """A TCP service on 127.0.0.1 that is not Dask: it never answers (``silent``, like a web
+    server waiting for a request line) or answers at once with an HTTP error (``http``)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, answer: bytes | None) -> None:
+        self.answer = answer
+        self.connections: list[socket.socket] = []
+        super().__init__(("127.0.0.1", 0), _ServiceHandler)
+
+    @property
+    def address(self) -> str:
+        return f"tcp://127.0.0.1:{self.server_address[1]}"
+
+    def stop(self) -> None:
+        """Stop serving and cut every connection (a client still waiting then gets EOF)."""
+        self.shutdown()
+        self.server_close()
+        for connection in list(self.connections):
+            with contextlib.suppress(OSError):  # already closed by the client
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _ServiceHandler(socketserver.BaseRequestHandler):
+    server: _Service
+
+    def handle(self) -> None:
+        self.server.connections.append(self.request)
+        if self.server.answer is not None:
+            self.request.sendall(self.server.answer)
+        while self.request.recv(65536):  # read and ignore until the client hangs up
+            pass
+
+
+HTTP_ANSWER = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+@pytest.fixture(params=["silent", "http"])
+def service(request: pytest.FixtureRequest) -> Iterator[_Service]:
+    """A non-Dask TCP service on 127.0.0.1, served from a thread."""
+    started = _Service(None if request.param == "silent" else HTTP_ANSWER)
+    threading.Thread(target=started.serve_forever, daemon=True).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def silent_service() -> Iterator[_Service]:
+    """A TCP service on 127.0.0.1 that accepts connections and never answers."""
+    started = _Service(None)
+    threading.Thread(target=started.serve_forever, daemon=True).start()
+    yield started
+    started.stop()
+
+
+def within(seconds: float, call: Callable[[], Any]) -> Any:
+    """``call()``'s result, or the exception it raised, returned (not raised); fails the test
+    if the call is still running after ``seconds`` (a hang) instead of waiting for it."""
+    outcome: list[Any] = []
+
+    def target() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds:g} s: it hangs"
+    return outcome[0]
 
 
 def closed_port() -> int:
@@ -72,7 +156,8 @@ def test_local_jobs_come_back_in_order_with_progress() -> None:
     [
         ("tcp://10.0.0.5:8786", "tcp://10.0.0.5:8786"),
         ("scheduler.local:8786", "tcp://scheduler.local:8786"),
-        ("tls://[::1]:8786", "tls://[::1]:8786"),
+        ("[::1]:8786", "tcp://[::1]:8786"),
+        (" tcp://[::1]:8786 ", "tcp://[::1]:8786"),
     ],
 )
 def test_scheduler_addresses(text: str, address: str) -> None:
@@ -83,6 +168,27 @@ def test_scheduler_addresses(text: str, address: str) -> None:
 def test_bad_scheduler_addresses(text: str) -> None:
     with pytest.raises(ScaleOutError, match="is not a scheduler address"):
         scheduler_address(text)
+
+
+@pytest.mark.parametrize("text", ["tls://[::1]:8786", "tls://127.0.0.1:8786", "tls://h:1"])
+def test_tls_scheduler_is_refused_up_front(text: str) -> None:
+    with pytest.raises(ScaleOutError, match="tls:// needs certificates") as raised:
+        scheduler_address(text)
+    assert "use tcp://" in str(raised.value)
+
+
+def test_cli_tls_scheduler_is_exit_2_without_traceback(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    args = ["--policy", "percent", "--levels", "0,10", "--out", str(tmp_path)]
+    run = within(
+        GUARD, lambda: cli("buffers", str(FORECAST), *args, "--scheduler", "tls://127.0.0.1:8786")
+    )
+    assert run.code == 2
+    assert "--scheduler: 'tls://127.0.0.1:8786': tls:// needs certificates" in run.err
+    assert "Traceback" not in run.err
+    assert "TypeError" not in run.err
+    assert not (tmp_path / "buffers.json").exists()
 
 
 def test_unreachable_scheduler_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -106,6 +212,157 @@ def test_cli_unreachable_scheduler_is_exit_2(
     assert run.code == 2
     assert f"--scheduler: cannot reach the Dask scheduler at {address}" in run.err
     assert "Traceback" not in run.err
+
+
+def test_non_dask_service_is_a_clear_error_not_a_hang(
+    service: _Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A web server (or anything else) on the port: distributed's Client() would wait forever
+    for a silent one, and read an HTTP answer as an exabyte frame (MemoryError)."""
+    monkeypatch.setattr(scaleout, "CONNECT_TIMEOUT", 1.0)
+    result = within(GUARD, lambda: run_jobs(operator.mul, [1], scheduler=service.address))
+    assert isinstance(result, ScaleOutError), repr(result)
+    message = str(result)
+    assert message.startswith(f"cannot reach the Dask scheduler at {service.address}: ")
+    if service.answer is None:
+        assert "no Dask scheduler answered within 1 s" in message
+    else:
+        assert "what answered is not a Dask scheduler" in message
+    assert len(message) < 300
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("command", ["compare", "buffers"])
+def test_cli_non_dask_service_is_exit_2(
+    cli: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    service: _Service,
+    command: str,
+) -> None:
+    monkeypatch.setattr(scaleout, "CONNECT_TIMEOUT", 1.0)
+    variant = tmp_path / "v.yaml"
+    variant.write_text("changes: [{weights: {balance: 2}}]\n", encoding="utf-8")
+    which = ["--variant", str(variant)] if command == "compare" else ["--policy", "percent"]
+    which += ["--levels", "0,10"] if command == "buffers" else []
+    args = [command, str(FORECAST), *which, "--scheduler", service.address, "--out", str(tmp_path)]
+    run = within(GUARD, lambda: cli(*args))
+    assert run.code == 2
+    assert f"--scheduler: cannot reach the Dask scheduler at {service.address}: " in run.err
+    assert "Traceback" not in run.err
+
+
+def test_client_that_never_starts_is_given_up(
+    silent_service: _Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were the handshake probe passed, Client() itself is still bounded (daemon thread), and
+    its thread ends once the peer hangs up."""
+    monkeypatch.setattr(scaleout, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(scaleout, "_probe", lambda address: None)
+    result = within(GUARD, lambda: scaleout._connect(silent_service.address))
+    assert isinstance(result, ScaleOutError), repr(result)
+    assert "no Dask scheduler answered within 1 s" in str(result)
+    left = [t for t in threading.enumerate() if t.name == "mspplan-scheduler-client"]
+    assert left  # given up while Client() still waits...
+    assert all(thread.daemon for thread in left)  # ...in a thread that cannot keep us alive
+    silent_service.stop()
+    for thread in left:
+        thread.join(GUARD)
+        assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("patched", ["none", "probe skipped"])
+def test_cli_process_exits_2_at_a_silent_service(
+    silent_service: _Service, tmp_path: Path, patched: str
+) -> None:
+    """The real command line, in its own process: exit 2 in about 5 s; nothing the abandoned
+    connect left behind keeps the process alive."""
+    setup = "from solver import scaleout; "
+    if patched == "probe skipped":  # the Client() backstop thread is what gives up
+        setup += "scaleout.CONNECT_TIMEOUT = 1.0; scaleout._probe = lambda address: None; "
+    code = f"import sys; {setup}from ui.cli import main; sys.exit(main(sys.argv[1:]))"
+    args = ["buffers", str(FORECAST), "--policy", "percent", "--levels", "0,10", "--runs", "10"]
+    args += ["--time-limit", "1", "--out", str(tmp_path), "--scheduler", silent_service.address]
+    run = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=GUARD,  # TimeoutExpired (kills the child) fails the test: a hang
+        check=False,
+    )
+    assert run.returncode == 2, run.stderr
+    assert f"cannot reach the Dask scheduler at {silent_service.address}: " in run.stderr
+    assert "no Dask scheduler answered within" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def _raise(error: BaseException) -> Callable[..., Any]:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    return fail
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        MemoryError("Unable to allocate 3.07 EiB for an array with shape (3543824036068086856,)"),
+        RuntimeError("x" * 5000),
+        KeyError("op"),
+        AssertionError(),
+        struct.error("unpack requires a buffer of 8 bytes"),
+    ],
+    ids=["MemoryError", "long RuntimeError", "KeyError", "AssertionError", "struct.error"],
+)
+@pytest.mark.parametrize("step", ["probe", "client"])
+def test_any_connect_failure_is_a_short_scaleout_error(
+    monkeypatch: pytest.MonkeyPatch, step: str, error: BaseException
+) -> None:
+    import distributed
+    import distributed.comm
+
+    if step == "probe":
+        monkeypatch.setattr(distributed.comm, "connect", _raise(error))
+    else:
+        monkeypatch.setattr(scaleout, "_probe", lambda address: None)
+        monkeypatch.setattr(distributed, "Client", _raise(error))
+    address = "tcp://127.0.0.1:9"  # never contacted: both steps are patched to fail first
+    result = within(GUARD, lambda: run_jobs(operator.mul, [1], scheduler=address))
+    assert isinstance(result, ScaleOutError), repr(result)
+    message = str(result)
+    assert message.startswith(f"cannot reach the Dask scheduler at {address}: ")
+    assert len(message) < 300
+    assert "\n" not in message
+    assert message.rstrip() != f"cannot reach the Dask scheduler at {address}:"
+    if isinstance(error, MemoryError):
+        assert "what answered is not a Dask scheduler" in message
+
+
+def test_cli_memory_error_on_connect_is_exit_2(
+    cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import distributed.comm
+
+    monkeypatch.setattr(distributed.comm, "connect", _raise(MemoryError("Unable to allocate")))
+    args = ["--policy", "percent", "--levels", "0,10", "--out", str(tmp_path)]
+    run = within(GUARD, lambda: cli("buffers", str(FORECAST), *args, "--scheduler", "127.0.0.1:9"))
+    assert run.code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9: what answered is not" in run.err
+    assert "Traceback" not in run.err
+
+
+def test_scheduler_without_workers_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(scaleout, "CONNECT_TIMEOUT", 1.0)
+    with LocalCluster(
+        n_workers=0, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=None
+    ) as empty:
+        address = empty.scheduler_address
+        result = within(GUARD, lambda: run_jobs(operator.mul, [1], scheduler=address))
+    assert isinstance(result, ScaleOutError), repr(result)
+    assert str(result).startswith(f"the Dask scheduler at {address} has no workers")
 
 
 def sweep(tmp_path: Path, scheduler: str | None) -> list[dict[str, Any]]:
