@@ -412,21 +412,12 @@ def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:
     """
     from solver.objective import schedule_objective  # objective imports schedule, not greedy
 
-    state = GreedyState(prepared)
-    state.schedule = Schedule(placed=dict(schedule.placed), reserve=list(schedule.reserve))
-    for index, (tech, _) in schedule.placed.items():
-        for start, end in schedule.part_intervals(prepared.items[index]):
-            state.occupy(tech, start, end, work=True)
-    for tech, start, end, reason in schedule.reserve:
-        if reason == DUTY_REASON:  # duty keeps the whole day free of planned work
-            whole = prepared.day_of(start)
-            start, end = whole.start, whole.end
-        state.occupy(tech, start, end, work=False)
+    state = state_of(prepared, schedule)
     value = schedule_objective(prepared, state.schedule)
     for item in _flexible_order(prepared) + [i for i in prepared.items if i.fixed is not None]:
         if item.index in state.schedule.placed:
             continue
-        (_place_fixed if item.fixed is not None else _place_flexible)(state, item)
+        place(state, item)
         if item.index not in state.schedule.placed:
             continue
         after = schedule_objective(prepared, state.schedule)
@@ -437,3 +428,23 @@ def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:
         for start, length in zip(starts, item.parts, strict=True):
             state.vacate(tech, start, start + length)
     return state.schedule
+
+
+def state_of(prepared: Prepared, schedule: Schedule) -> GreedyState:
+    """The greedy's state of a finished schedule (a copy: placing more changes only it)."""
+    state = GreedyState(prepared)
+    state.schedule = Schedule(placed=dict(schedule.placed), reserve=list(schedule.reserve))
+    for index, (tech, _) in schedule.placed.items():
+        for start, end in schedule.part_intervals(prepared.items[index]):
+            state.occupy(tech, start, end, work=True)
+    for tech, start, end, reason in schedule.reserve:
+        if reason == DUTY_REASON:  # duty keeps the whole day free of planned work
+            whole = prepared.day_of(start)
+            start, end = whole.start, whole.end
+        state.occupy(tech, start, end, work=False)
+    return state
+
+
+def place(state: GreedyState, item: PreparedItem) -> None:
+    """Place one more item as the greedy would (if it fits anywhere)."""
+    (_place_fixed if item.fixed is not None else _place_flexible)(state, item)
