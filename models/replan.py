@@ -5,8 +5,10 @@ remembers where the previous plan put each item (``Prepared.previous``: the chan
 and the warm start use it) and pins every item whose first part starts inside the frozen
 period: same technician, same times, must stay planned. A task's later parts stay with it,
 since a task stays with one technician. A pin that is now impossible (the technician is
-absent or gone, the item changed or is gone, a predecessor was released, the day is now
-over its cap) is released and reported with the reason.
+absent or gone, the item changed or is gone, its times are off the planning grid, a
+predecessor was released, the day is now over its cap or leaves the percent reserve no
+room, too few technicians stay free for duty days or forecast hours) is released and
+reported with the reason.
 
 The rules here define what stays frozen; the engines obey them and ``models.check``
 verifies that every pin is in the new plan exactly as it was.
