@@ -141,7 +141,8 @@ Placement = tuple[int, tuple[int, ...]]
 
 def previous_placements(prepared: Prepared, plan: Plan) -> dict[int, Placement]:
     """Item -> where the plan had it, for items that can stay where they were: the item and
-    its technician still exist, its parts are the same, its times lie on the planning grid."""
+    its technician still exist, its parts are the same, its times lie on the planning grid
+    and inside this horizon (a weekly replan starts after the old plan did)."""
     return _read(prepared, plan)[0]
 
 
@@ -166,6 +167,8 @@ def _read(
             reason = "its effort or parts changed"
         elif any(m % prepared.slot for _, s, e in minutes for m in (s, e)):
             reason = f"its times are off the {prepared.slot}-minute planning grid"
+        elif first < 0:  # before this horizon: past work, nothing to keep or to move
+            continue
         else:
             placements[index] = (tech, tuple(s for _, s, _ in minutes))
             continue

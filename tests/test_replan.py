@@ -253,3 +253,17 @@ def test_a_previous_plan_of_another_scenario_is_refused(cli, tmp_path: Path) -> 
               "--previous", str(tmp_path / "f" / "plan.json"), "--freeze", "2d")
     assert run.code == 2
     assert "is a plan of 'Tiny forecast', not of 'Tiny duty'" in run.err
+
+
+def test_a_replan_a_week_later_ignores_the_old_plans_past(demo: Scenario, base: PlanResult) -> None:
+    later = demo.model_copy(
+        update={"horizon": demo.horizon.model_copy(update={"start": date(2026, 3, 9), "days": 21})}
+    )
+    prepared = prepare(later)
+    replan = anchor(prepared, base.plan, freeze_end(prepared, "2d"))
+    assert replan.pinned, "the old plan's second week starts the new horizon: frozen"
+    assert all(starts[0] >= 0 for _, starts in replan.prepared.previous.values())
+    first_week = {a.item for a in base.plan.assignments if a.start.date() < date(2026, 3, 9)}
+    assert not {prepared.items[i].id for i in replan.prepared.previous} & first_week
+    again = solve(replan.prepared, SolveParams(time_limit=3))
+    assert evaluate(replan.prepared, again.plan).ok
