@@ -15,6 +15,7 @@ from functools import partial
 
 from models.plan import DUTY_REASON, FORECAST_REASON, RESERVE_REASON
 from models.prepare import Prepared, PreparedItem
+from models.replan import Placement
 from solver.buffer import (
     ReserveBlock,
     buffer_level,
@@ -103,7 +104,7 @@ def _touches(block: ReserveBlock, start: int, end: int) -> bool:
     return any(s < end and start < e for s, e in block.domain)
 
 
-Placements = dict[int, tuple[int, tuple[int, ...]]]
+Placements = dict[int, Placement]
 """Item -> (technician, part starts)."""
 
 
@@ -417,7 +418,7 @@ def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:
     for item in _flexible_order(prepared) + [i for i in prepared.items if i.fixed is not None]:
         if item.index in state.schedule.placed:
             continue
-        place(state, item)
+        (_place_fixed if item.fixed is not None else _place_flexible)(state, item)
         if item.index not in state.schedule.placed:
             continue
         after = schedule_objective(prepared, state.schedule)
@@ -443,8 +444,3 @@ def state_of(prepared: Prepared, schedule: Schedule) -> GreedyState:
             start, end = whole.start, whole.end
         state.occupy(tech, start, end, work=False)
     return state
-
-
-def place(state: GreedyState, item: PreparedItem) -> None:
-    """Place one more item as the greedy would (if it fits anywhere)."""
-    (_place_fixed if item.fixed is not None else _place_flexible)(state, item)
