@@ -69,6 +69,7 @@ def run_size(name: str, time_limit: float, queue: multiprocessing.Queue) -> None
             "first_plan_s": round(cpsat.first_plan_seconds or 0, 2),
             **at,
             "final_objective": round(cpsat.objective, 1),
+            **{f"final_{name}": round(value, 1) for name, value in cpsat.terms.items()},
             "lower_bound": None if cpsat.best_bound is None else round(cpsat.best_bound, 1),
             "gap": None if cpsat.gap is None else round(cpsat.gap, 4),
             "vs_greedy": round(cpsat.objective / greedy.objective, 4) if greedy.objective else None,

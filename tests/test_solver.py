@@ -139,3 +139,26 @@ def test_a_higher_service_level_keeps_more_technicians_free() -> None:
         kept.append(sum(period.technicians for period in plan.reserve_profile))
     assert kept == sorted(kept)
     assert kept[0] < kept[-1]
+
+
+@pytest.mark.parametrize(("technicians", "weeks"), [(10, 2), (50, 4)], ids=["S", "M"])
+def test_tight_chains_first_leave_less_work_out(technicians: int, weeks: int) -> None:
+    """By priority alone, middling-priority project chains get what more important work left,
+    and their last tasks no longer fit before the horizon ends; tight chains first leave less
+    out (generated S and M of the benchmark), and both plans pass the checker."""
+    from models.check import evaluate
+    from models.scenario import Scenario
+    from scenarios.generate import generate_scenario
+    from solver.greedy import greedy
+    from solver.solve import to_plan
+
+    scenario = Scenario.model_validate(generate_scenario(technicians, weeks, seed=1))
+    prepared = prepare(scenario)
+    left_out = {}
+    for tight in (None, 0.15):
+        schedule = greedy(prepared, by_slack=True, spare_rare=True, tight=tight)
+        plan = to_plan(prepared, schedule, status="feasible", method="greedy", seconds=0)
+        evaluation = evaluate(prepared, plan)
+        assert evaluation.violations == []
+        left_out[tight] = evaluation.terms["unscheduled"]
+    assert left_out[0.15] < left_out[None]
