@@ -477,6 +477,64 @@ def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:
     return state.schedule
 
 
+def advance_late_items(prepared: Prepared, schedule: Schedule) -> Schedule:
+    """Move late items to where they finish first, where that pays, until nothing moves.
+
+    A search stopped by its time limit can leave an item's last part days after its first one
+    while a skilled technician has room earlier. Each late item, costliest first, is taken
+    out and placed again as the greedy would, and kept there if it ends no later (so its
+    successors stay after it) and the objective drops. One item that moves can make room for
+    another, so passes repeat (generated M, 60 s plan: lateness 20,258 to 14,204 points in the
+    first pass, 13,493 in the second, 0.2 s in all)."""
+    from solver.objective import schedule_objective  # objective imports schedule, not greedy
+
+    state = state_of(prepared, schedule)
+    value = schedule_objective(prepared, state.schedule)
+    moved = True
+    while moved:
+        moved = False
+        for item in _late_items(prepared, state.schedule):
+            end = state.schedule.end(item)
+            before = state.schedule.placed.pop(item.index)
+            _vacate_item(state, item, before)
+            _place_flexible(state, item)
+            if item.index in state.schedule.placed:
+                after = schedule_objective(prepared, state.schedule)
+                if after < value and state.schedule.end(item) <= end:  # successors stay after
+                    value, moved = after, True
+                    continue
+                _vacate_item(state, item, state.schedule.placed.pop(item.index))
+            _occupy_item(state, item, before)
+    return state.schedule
+
+
+def _late_items(prepared: Prepared, schedule: Schedule) -> list[PreparedItem]:
+    """Flexible items that end after their due date, costliest first."""
+    late = {
+        item.index: item.weight * (schedule.end(item) - item.due)
+        for item in prepared.items
+        if item.index in schedule.placed
+        and item.due is not None
+        and item.fixed is None
+        and item.pinned is None
+        and schedule.end(item) > item.due
+    }
+    return [prepared.items[i] for i in sorted(late, key=lambda i: (-late[i], i))]
+
+
+def _occupy_item(state: GreedyState, item: PreparedItem, placement: Placement) -> None:
+    tech, starts = placement
+    for start, length in zip(starts, item.parts, strict=True):
+        state.occupy(tech, start, start + length, work=True)
+    state.schedule.placed[item.index] = placement
+
+
+def _vacate_item(state: GreedyState, item: PreparedItem, placement: Placement) -> None:
+    tech, starts = placement
+    for start, length in zip(starts, item.parts, strict=True):
+        state.vacate(tech, start, start + length)
+
+
 def state_of(prepared: Prepared, schedule: Schedule) -> GreedyState:
     """The greedy's state of a finished schedule (a copy: placing more changes only it)."""
     state = GreedyState(prepared)

@@ -25,7 +25,7 @@ from models.scenario import Scenario
 from solver.bound import lower_bound
 from solver.buffer import buffer_level, forecast_periods
 from solver.builder import add_hint, build, read_schedule
-from solver.greedy import best_greedy, insert_unscheduled
+from solver.greedy import advance_late_items, best_greedy, insert_unscheduled
 from solver.lns import STEP_SECONDS, cpsat_solver, improve
 from solver.objective import schedule_objective
 from solver.penalties import SCALE
@@ -102,9 +102,10 @@ def solve(
 
     The greedy plan comes first (it is also the hint and the fallback); then CP-SAT, on the
     whole model for small scenarios, or piece by piece (LNS) for large ones; last, unscheduled
-    items that fit a gap are inserted. ``warm_start``, a plan of a similar scenario (a what-if
-    variant's base), is where the greedy puts items first, when their place is still free; a
-    replan's previous plan (``models.replan.anchor``) is one, too, and costs a penalty to leave.
+    items that fit a gap are inserted and late items moved to where they finish first.
+    ``warm_start``, a plan of a similar scenario (a what-if variant's base), is where the
+    greedy puts items first, when their place is still free; a replan's previous plan
+    (``models.replan.anchor``) is one, too, and costs a penalty to leave.
     """
     params = params or SolveParams()
     started = time.perf_counter()
@@ -127,7 +128,7 @@ def solve(
             outcome = Outcome(pieces.schedule, "feasible", "cpsat+lns", outcome.bound)
     schedule = outcome.schedule
     if params.method != "greedy":
-        schedule = insert_unscheduled(prepared, schedule)
+        schedule = advance_late_items(prepared, insert_unscheduled(prepared, schedule))
     return finish(prepared, schedule, outcome, seconds=time.perf_counter() - started, first=first)
 
 
