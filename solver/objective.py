@@ -6,7 +6,7 @@ the engines need it fast and in minutes, without building a plan first.
 
 from __future__ import annotations
 
-from models.prepare import Prepared
+from models.prepare import Prepared, PreparedItem
 from solver.schedule import Schedule
 
 
@@ -19,18 +19,33 @@ def schedule_terms(prepared: Prepared, schedule: Schedule) -> dict[str, float]:
         if item.index not in schedule.placed
     )
     late = sum(
-        item.weight * max(0, schedule.end(item) - item.due) / 1440
+        item.weight * late_minutes(item, schedule) / 1440
         for item in prepared.items
-        if item.index in schedule.placed and item.due is not None
+        if item.index in schedule.placed
     )
     terms = {
         "unscheduled": weights.unscheduled * unscheduled,
         "late": weights.late_per_day * late,
-        "balance": weights.balance * utilisation_spread(prepared, schedule),
+        "balance": weights.balance * spread(prepared, busy_minutes(prepared, schedule)),
     }
     if prepared.previous:
         terms["changes"] = weights.change * changed_items(prepared, schedule)
     return terms
+
+
+def late_minutes(item: PreparedItem, schedule: Schedule) -> int:
+    """How long a placed item ends after its due date."""
+    return 0 if item.due is None else max(0, schedule.end(item) - item.due)
+
+
+def placed_cost(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> float:
+    """The late and change points of one placed item (all but balance of what it costs)."""
+    weights = prepared.scenario.weights
+    cost = weights.late_per_day * item.weight * late_minutes(item, schedule) / 1440
+    before = prepared.previous.get(item.index)
+    if before is not None and schedule.placed[item.index] != before:
+        cost += weights.change
+    return cost
 
 
 def changed_items(prepared: Prepared, schedule: Schedule) -> int:
@@ -41,13 +56,18 @@ def changed_items(prepared: Prepared, schedule: Schedule) -> int:
     )
 
 
-def utilisation_spread(prepared: Prepared, schedule: Schedule) -> int:
-    """max - min over technicians with capacity of floor(100 * busy / capacity)."""
+def busy_minutes(prepared: Prepared, schedule: Schedule) -> list[int]:
+    """Per technician, minutes of planned work and reserve."""
     busy = [0] * len(prepared.technicians)
     for index, (tech, _) in schedule.placed.items():
         busy[tech] += prepared.items[index].effort
     for tech, start, end, _ in schedule.reserve:
         busy[tech] += end - start
+    return busy
+
+
+def spread(prepared: Prepared, busy: list[int]) -> int:
+    """max - min over technicians with capacity of floor(100 * busy / capacity)."""
     shares = [
         100 * busy[t.index] // capacity
         for t in prepared.technicians

@@ -128,7 +128,8 @@ def solve(
             outcome = Outcome(pieces.schedule, "feasible", "cpsat+lns", outcome.bound)
     schedule = outcome.schedule
     if params.method != "greedy":
-        schedule = advance_late_items(prepared, insert_unscheduled(prepared, schedule))
+        until = math.inf if params.deterministic else started + params.time_limit
+        schedule = advance_late_items(prepared, insert_unscheduled(prepared, schedule), until)
     return finish(prepared, schedule, outcome, seconds=time.perf_counter() - started, first=first)
 
 
