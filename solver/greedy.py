@@ -25,7 +25,7 @@ from solver.buffer import (
     forecast_periods,
     percent_blocks,
 )
-from solver.objective import busy_minutes, placed_cost, schedule_objective, spread
+from solver.objective import schedule_objective
 from solver.schedule import BusyCalendar, Schedule
 
 
@@ -64,6 +64,21 @@ class GreedyState:
         self.busy[tech].remove(start, end)
         for day, minutes in self.day_minutes(start, end).items():
             self.worked[tech][day] -= minutes
+
+    def place(self, item: PreparedItem, placement: Placement) -> None:
+        """Plan ``item`` on (technician, part starts)."""
+        tech, starts = placement
+        for start, length in zip(starts, item.parts, strict=True):
+            self.occupy(tech, start, start + length, work=True)
+        self.schedule.placed[item.index] = placement
+
+    def unplace(self, item: PreparedItem) -> Placement:
+        """Undo ``place``; the placement the item had."""
+        placement = self.schedule.placed.pop(item.index)
+        tech, starts = placement
+        for start, length in zip(starts, item.parts, strict=True):
+            self.vacate(tech, start, start + length)
+        return placement
 
     def day_minutes(self, start: int, end: int) -> dict[int, int]:
         found = {}
@@ -143,15 +158,15 @@ def greedy(
         if item.index in prefer:
             _place_as_before(state, item, *prefer[item.index])
         if item.index not in state.schedule.placed:
-            _place_fixed(state, item)
-    order = _flexible_order(prepared, by_slack, tight)
+            place_fixed(state, item)
+    order = flexible_order(prepared, by_slack, tight)
     for item in order:
         if item.index in prefer:
             _place_as_before(state, item, *prefer[item.index])
     _place_reserve(state)
     for item in order:
         if item.index not in state.schedule.placed:
-            _place_flexible(state, item)
+            place_flexible(state, item)
     return state.schedule
 
 
@@ -199,9 +214,7 @@ def _place_pinned(state: GreedyState, item: PreparedItem) -> None:
     """Frozen work: exactly where it was (``models.replan`` checked that it still fits)."""
     assert item.pinned is not None
     assert item.technician is not None
-    for start, length in zip(item.pinned, item.parts, strict=True):
-        state.occupy(item.technician, start, start + length, work=True)
-    state.schedule.placed[item.index] = (item.technician, item.pinned)
+    state.place(item, (item.technician, item.pinned))
 
 
 def _place_as_before(
@@ -285,7 +298,7 @@ def _handover(
     return (not staying, today[t], len(prepared.technicians[t].skills), reserved[t], t)
 
 
-def _place_fixed(state: GreedyState, item: PreparedItem) -> None:
+def place_fixed(state: GreedyState, item: PreparedItem) -> None:
     """A recurring occurrence goes to the least-loaded skilled technician free at its time."""
     assert item.fixed is not None
     start, end = item.fixed
@@ -317,7 +330,7 @@ def _place_reserve(state: GreedyState) -> None:
     state.pending = {}
 
 
-def _flexible_order(
+def flexible_order(
     prepared: Prepared, by_slack: bool = False, tight: float | None = None
 ) -> list[PreparedItem]:
     """Priority, then due date (or, ``by_slack``, the latest start that still lets the work
@@ -386,7 +399,7 @@ def _tight_chains(prepared: Prepared, tails: dict[int, int], share: float) -> se
     return tight
 
 
-def _place_flexible(state: GreedyState, item: PreparedItem) -> None:
+def place_flexible(state: GreedyState, item: PreparedItem) -> None:
     """Give the item to the technician who can finish it first (ties: least loaded)."""
     if any(b not in state.schedule.placed for b in item.after):
         return
@@ -406,9 +419,7 @@ def _place_flexible(state: GreedyState, item: PreparedItem) -> None:
     if best is None:
         return
     _, tech, starts = best
-    for start, length in zip(starts, item.parts, strict=True):
-        state.occupy(tech, start, start + length, work=True)
-    state.schedule.placed[item.index] = (tech, starts)
+    state.place(item, (tech, starts))
 
 
 def _earliest_parts(
@@ -448,113 +459,3 @@ def _parts_within_cap(
     for start, length in zip(starts, parts, strict=True):
         extra.update(state.day_minutes(start, start + length))
     return all(state.worked[tech][day] + minutes <= cap for day, minutes in extra.items())
-
-
-def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:
-    """Put unscheduled items into the gaps of a finished schedule, where that pays.
-
-    A search stopped by its time limit can leave an item out that a free technician could
-    still take; each such item is placed as the greedy would, and kept if the objective drops.
-    """
-    state = state_of(prepared, schedule)
-    value = schedule_objective(prepared, state.schedule)
-    for item in _flexible_order(prepared) + [i for i in prepared.items if i.fixed is not None]:
-        if item.index in state.schedule.placed:
-            continue
-        (_place_fixed if item.fixed is not None else _place_flexible)(state, item)
-        if item.index not in state.schedule.placed:
-            continue
-        after = schedule_objective(prepared, state.schedule)
-        if after < value:
-            value = after
-            continue
-        tech, starts = state.schedule.placed.pop(item.index)
-        for start, length in zip(starts, item.parts, strict=True):
-            state.vacate(tech, start, start + length)
-    return state.schedule
-
-
-def advance_late_items(
-    prepared: Prepared, schedule: Schedule, until: float = math.inf
-) -> Schedule:
-    """Move late items to where they finish first, where that pays, until nothing moves or
-    the clock (``time.perf_counter``) reaches ``until``.
-
-    A search stopped by its time limit can leave an item's last part days after its first one
-    while a skilled technician has room earlier. Each late item, costliest first, is taken
-    out and placed again as the greedy would, and kept there if it ends no later (so its
-    successors stay after it) and the objective drops (only its own lateness and change and
-    the load spread can change, so only they are recomputed: L has thousands of items). One
-    item that moves can make room for another, so passes repeat (generated M, 60 s plan:
-    lateness 20,258 to 14,204 points in the first pass, 13,493 in the second, 0.1 s in all)."""
-    state = state_of(prepared, schedule)
-    busy = busy_minutes(prepared, state.schedule)
-    balance = prepared.scenario.weights.balance
-
-    def cost(item: PreparedItem) -> float:  # what moving the item changes, and nothing else
-        return placed_cost(prepared, state.schedule, item) + balance * spread(prepared, busy)
-
-    moved = True
-    while moved:
-        moved = False
-        for item in _late_items(prepared, state.schedule):
-            if time.perf_counter() > until:  # on L a pass takes seconds and rarely pays
-                return state.schedule
-            end, old = state.schedule.end(item), cost(item)
-            before = state.schedule.placed.pop(item.index)
-            _vacate_item(state, item, before)
-            busy[before[0]] -= item.effort
-            _place_flexible(state, item)
-            if item.index in state.schedule.placed:
-                tech = state.schedule.placed[item.index][0]
-                busy[tech] += item.effort
-                if cost(item) < old - 1e-9 and state.schedule.end(item) <= end:
-                    moved = True  # and it ends no later, so its successors stay after it
-                    continue
-                busy[tech] -= item.effort
-                _vacate_item(state, item, state.schedule.placed.pop(item.index))
-            busy[before[0]] += item.effort
-            _occupy_item(state, item, before)
-    return state.schedule
-
-
-def _late_items(prepared: Prepared, schedule: Schedule) -> list[PreparedItem]:
-    """Flexible items that end after their due date, costliest first."""
-    late = {
-        item.index: item.weight * (schedule.end(item) - item.due)
-        for item in prepared.items
-        if item.index in schedule.placed
-        and item.due is not None
-        and item.fixed is None
-        and item.pinned is None
-        and schedule.end(item) > item.due
-    }
-    return [prepared.items[i] for i in sorted(late, key=lambda i: (-late[i], i))]
-
-
-def _occupy_item(state: GreedyState, item: PreparedItem, placement: Placement) -> None:
-    tech, starts = placement
-    for start, length in zip(starts, item.parts, strict=True):
-        state.occupy(tech, start, start + length, work=True)
-    state.schedule.placed[item.index] = placement
-
-
-def _vacate_item(state: GreedyState, item: PreparedItem, placement: Placement) -> None:
-    tech, starts = placement
-    for start, length in zip(starts, item.parts, strict=True):
-        state.vacate(tech, start, start + length)
-
-
-def state_of(prepared: Prepared, schedule: Schedule) -> GreedyState:
-    """The greedy's state of a finished schedule (a copy: placing more changes only it)."""
-    state = GreedyState(prepared)
-    state.schedule = Schedule(placed=dict(schedule.placed), reserve=list(schedule.reserve))
-    for index, (tech, _) in schedule.placed.items():
-        for start, end in schedule.part_intervals(prepared.items[index]):
-            state.occupy(tech, start, end, work=True)
-    for tech, start, end, reason in schedule.reserve:
-        if reason == DUTY_REASON:  # duty keeps the whole day free of planned work
-            whole = prepared.day_of(start)
-            start, end = whole.start, whole.end
-        state.occupy(tech, start, end, work=False)
-    return state

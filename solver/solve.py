@@ -25,11 +25,12 @@ from models.scenario import Scenario
 from solver.bound import lower_bound
 from solver.buffer import buffer_level, forecast_periods
 from solver.builder import add_hint, build, read_schedule
-from solver.greedy import advance_late_items, best_greedy, insert_unscheduled
+from solver.greedy import best_greedy
 from solver.lns import STEP_SECONDS, cpsat_solver, improve
 from solver.objective import schedule_objective
 from solver.penalties import SCALE
 from solver.reasons import unscheduled_reason
+from solver.repair import advance_late_items, insert_unscheduled
 from solver.schedule import Schedule
 
 log = logging.getLogger(__name__)
