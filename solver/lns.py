@@ -37,10 +37,10 @@ UNSCHEDULED_ROOM = 20
 STEP_SECONDS = 1.0
 FEW = 3
 """A step about an item fewer technicians could take adds their peers by skills, who can take
-their other work. Measured 10 s deterministic, seeds 0-5: on the generated S, where a DATEV
-project only Ines may do stays out without them, 0 items left out in 3 runs (1-2 in the
-others) against 1-3 in every run; on the demo, a scan only Ines may do stayed out in 1 of 3
-runs without them, in none with them."""
+their other work. Measured 10 s deterministic, seeds 0-5, on the generated S (a DATEV project
+only Ines may do): with peers 3 of 6 runs leave nothing out, the others 1-2 items; without,
+every run leaves 1-3 out. On the demo, seeds 0-2: a scan only Ines may do stayed out in 1 of
+3 runs without peers, in none with them."""
 
 
 @dataclasses.dataclass(frozen=True)
