@@ -35,11 +35,6 @@ KEPT = (DUTY_REASON, FORECAST_REASON)
 UNSCHEDULED_ROOM = 20
 """Places for unscheduled items in every piece, however busy its technicians are."""
 STEP_SECONDS = 1.0
-"""The shortest step. With more time, steps grow so that a search makes about STEPS of them:
-a longer step lets CP-SAT move more of a piece. Measured with 60 s plans of the generated M,
-seeds 0-3: 3 s steps ended at 23, 33, 84 and 51 thousand points, 1 s steps at 81, 59, 98 and
-34; on the generated S at 10 s, 1 s steps left nothing out in 3 of 3 runs, 3 s steps in 2."""
-STEPS = 20
 FEW = 3
 """A step about an item fewer technicians could take adds their peers by skills, who can take
 their other work. Measured 10 s deterministic, seeds 0-5, on the generated S (a DATEV project
@@ -67,11 +62,10 @@ def improve(
     workers: int = 2,
     report: Callable[[float], None] | None = None,
     steps: int | None = None,
-    step: float = STEP_SECONDS,
 ) -> Schedule:
-    """Improve ``schedule`` by re-planning technician groups, ``step`` seconds each, until
-    ``deadline`` (perf_counter); or, when ``steps`` is given, for that many steps of ``step``
-    deterministic time each on one worker (the same seed then gives the same plan anywhere)."""
+    """Improve ``schedule`` by re-planning technician groups until ``deadline`` (perf_counter),
+    or, when ``steps`` is given, for that many steps of STEP_SECONDS deterministic time each
+    on one worker (the same seed then gives the same plan on any machine)."""
     rng = random.Random(seed)
     best = schedule_objective(prepared, schedule)
     tried = kept = 0
@@ -82,12 +76,12 @@ def improve(
         piece = cut(prepared, schedule, *_choose_group(prepared, schedule, rng))
         if not piece.items:
             continue
-        budget = step if steps is not None else deadline - time.perf_counter()
+        budget = STEP_SECONDS if steps is not None else deadline - time.perf_counter()
         candidate = _solve_piece(
             prepared,
             schedule,
             piece,
-            min(step, budget),
+            min(STEP_SECONDS, budget),
             rng.randrange(1 << 30),
             workers,
             deterministic=steps is not None,
@@ -102,11 +96,6 @@ def improve(
                 report(best)
     log.info("LNS: %d steps, %d improving", tried, kept)
     return schedule
-
-
-def step_length(time_limit: float) -> float:
-    """Seconds (or deterministic units) per step for a search of ``time_limit``."""
-    return max(STEP_SECONDS, time_limit / STEPS)
 
 
 def _choose_group(

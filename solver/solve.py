@@ -26,7 +26,7 @@ from solver.bound import lower_bound
 from solver.buffer import buffer_level, forecast_periods
 from solver.builder import add_hint, build, read_schedule
 from solver.greedy import best_greedy
-from solver.lns import cpsat_solver, improve, step_length
+from solver.lns import STEP_SECONDS, cpsat_solver, improve
 from solver.objective import schedule_objective
 from solver.penalties import SCALE
 from solver.reasons import unscheduled_reason
@@ -198,13 +198,12 @@ def _solve_by_pieces(
         workers=_workers(params),
         report=report,
         steps=_steps(params, used) if params.deterministic else None,
-        step=step_length(params.time_limit),
     )
     return Outcome(schedule, "feasible", "cpsat-lns", bound)
 
 
 def _steps(params: SolveParams, used: float) -> int:
-    return max(1, round((1 - used) * params.time_limit / step_length(params.time_limit)))
+    return max(1, round((1 - used) * params.time_limit / STEP_SECONDS))
 
 
 def finish(
