@@ -26,7 +26,7 @@ def schedule_terms(prepared: Prepared, schedule: Schedule) -> dict[str, float]:
     terms = {
         "unscheduled": weights.unscheduled * unscheduled,
         "late": weights.late_per_day * late,
-        "balance": weights.balance * spread(prepared, busy_minutes(prepared, schedule)),
+        "balance": weights.balance * spread(capacities(prepared), busy_minutes(prepared, schedule)),
     }
     if prepared.previous:
         terms["changes"] = weights.change * changed_items(prepared, schedule)
@@ -66,13 +66,14 @@ def busy_minutes(prepared: Prepared, schedule: Schedule) -> list[int]:
     return busy
 
 
-def spread(prepared: Prepared, busy: list[int]) -> int:
+def capacities(prepared: Prepared) -> list[int]:
+    """Per technician, available minutes over the horizon."""
+    return [prepared.capacity(t) for t in prepared.technicians]
+
+
+def spread(capacity: list[int], busy: list[int]) -> int:
     """max - min over technicians with capacity of floor(100 * busy / capacity)."""
-    shares = [
-        100 * busy[t.index] // capacity
-        for t in prepared.technicians
-        if (capacity := prepared.capacity(t)) > 0
-    ]
+    shares = [100 * b // c for b, c in zip(busy, capacity, strict=True) if c > 0]
     return max(shares) - min(shares) if len(shares) > 1 else 0
 
 
