@@ -210,6 +210,8 @@ def test_app_in_a_browser_plans_and_exports_the_design_example(tmp_path: Path) -
         limit.press("Enter")
         page.get_by_role("button", name="Compare", exact=True).click()
         page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS + 60_000)
+        # the table renders after the chart: wait for it before counting (CI raced here once)
+        page.get_by_test_id("stDataFrame").first.wait_for()
         assert page.get_by_test_id("stDataFrame").count() == 1  # the side-by-side table
         _shot(page, "4-whatif")
 
