@@ -155,6 +155,17 @@ class Prepared:
                 found.setdefault(before, []).append(item.index)
         return {k: tuple(v) for k, v in found.items()}
 
+    def ancestors(self, item: PreparedItem) -> set[int]:
+        """Every item that must end before ``item`` starts (predecessors, theirs, ...)."""
+        found: set[int] = set()
+        todo = list(item.after)
+        while todo:
+            before = todo.pop()
+            if before not in found:
+                found.add(before)
+                todo += self.items[before].after
+        return found
+
     @cached_property
     def technician_index(self) -> dict[str, int]:
         return {tech.id: tech.index for tech in self.technicians}

@@ -156,13 +156,13 @@ def greedy(
         (i for i in prepared.items if i.fixed is not None), key=lambda i: (i.priority, i.fixed)
     ):
         if item.index in prefer:
-            _place_as_before(state, item, *prefer[item.index])
+            place_as_before(state, item, *prefer[item.index])
         if item.index not in state.schedule.placed:
             place_fixed(state, item)
     order = flexible_order(prepared, by_slack, tight)
     for item in order:
         if item.index in prefer:
-            _place_as_before(state, item, *prefer[item.index])
+            place_as_before(state, item, *prefer[item.index])
     _place_reserve(state)
     for item in order:
         if item.index not in state.schedule.placed:
@@ -217,7 +217,7 @@ def _place_pinned(state: GreedyState, item: PreparedItem) -> None:
     state.place(item, (item.technician, item.pinned))
 
 
-def _place_as_before(
+def place_as_before(
     state: GreedyState, item: PreparedItem, tech: int, starts: tuple[int, ...]
 ) -> None:
     """The item where the previous plan had it, if every hard rule still allows it there."""

@@ -113,7 +113,7 @@ def _choose_group(
     if waiting and rng.random() < 0.7:
         focus = rng.choice(waiting)
         chain = sorted(
-            {schedule.placed[b][0] for b in _ancestors(prepared, focus) if b in schedule.placed}
+            {schedule.placed[b][0] for b in prepared.ancestors(focus) if b in schedule.placed}
         )
         rng.shuffle(chain)
         pool = [t for t in focus.eligible if t not in chain]
@@ -132,17 +132,6 @@ def _peers(prepared: Prepared, group: list[int], rng: random.Random) -> list[int
     others = [t for t in prepared.technicians if t.index not in group]
     others.sort(key=lambda t: (-len(t.skills & skills), rng.random()))
     return [t.index for t in others]
-
-
-def _ancestors(prepared: Prepared, item: PreparedItem) -> set[int]:
-    found: set[int] = set()
-    todo = list(item.after)
-    while todo:
-        before = todo.pop()
-        if before not in found:
-            found.add(before)
-            todo += prepared.items[before].after
-    return found
 
 
 def cut(

@@ -1,18 +1,32 @@
 """Improvements of a finished schedule, in the greedy's terms: what a search stopped by its
-time limit left undone that a free, skilled technician could still take.
+time limit left undone.
 
-Both passes keep every hard rule the greedy keeps, and a change only where the objective
-drops; ``solver.solve`` runs them after the search.
+Every pass keeps every hard rule the greedy keeps, and a change only where the objective
+drops; ``polish`` runs them in turn, and ``solver.solve`` runs it after the search:
+
+- ``insert_unscheduled``: unscheduled items into gaps a skilled technician still has;
+- ``make_room``: unscheduled and late items, by re-planning their predecessors and the work
+  in their way;
+- ``advance_late_items``: late items to where they finish first;
+- ``even_out_load``: work from the busiest technicians to the least busy.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
+from collections.abc import Callable, Iterator
 
 from models.plan import DUTY_REASON
 from models.prepare import Prepared, PreparedItem
-from solver.greedy import GreedyState, flexible_order, place_fixed, place_flexible
+from solver.greedy import (
+    GreedyState,
+    flexible_order,
+    place_as_before,
+    place_fixed,
+    place_flexible,
+)
 from solver.objective import (
     busy_minutes,
     capacities,
@@ -21,6 +35,24 @@ from solver.objective import (
     spread,
 )
 from solver.schedule import Schedule
+
+ROOM_TRIES_PER_SECOND = 10
+MOVE_TRIES_PER_SECOND = 1000
+"""A deterministic run's passes may not look at the clock: they try this many re-plannings
+and moves per second of its time limit (generated M: about 8 ms and 0.1 ms each; L, 200
+technicians: 50 ms and 1 ms)."""
+
+
+def polish(
+    prepared: Prepared, schedule: Schedule, until: float = math.inf, seconds: float = math.inf
+) -> Schedule:
+    """All passes, in turn, until the clock (``time.perf_counter``) reaches ``until``, or
+    (deterministic runs) for ``seconds`` worth of tries."""
+    schedule = insert_unscheduled(prepared, schedule)
+    schedule = make_room(prepared, schedule, until, ROOM_TRIES_PER_SECOND * seconds)
+    schedule = advance_late_items(prepared, schedule, until)
+    schedule = even_out_load(prepared, schedule, until, MOVE_TRIES_PER_SECOND * seconds)
+    return advance_late_items(prepared, schedule, until)
 
 
 def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:
@@ -43,6 +75,172 @@ def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:
             continue
         state.unplace(item)
     return state.schedule
+
+
+def make_room(
+    prepared: Prepared, schedule: Schedule, until: float = math.inf, tries: float = math.inf
+) -> Schedule:
+    """Plan unscheduled items by re-planning the work around them, where that pays, until the
+    clock reaches ``until`` or ``tries`` re-plannings were tried.
+
+    A search stopped by its time limit can leave a task out because the tasks before it end
+    too late (their parts spread over days between other work) or because its technician's
+    days are full of work others could do as well. For each unscheduled item and technician
+    who could take it, the item's planned predecessors are placed again first (each where it
+    ends first), then the item on that technician; if that is not enough, the movable work on
+    that technician, then also on the predecessors' technicians, is taken out first and placed
+    again after them as the greedy would. Kept only if the objective drops.
+    """
+    state = state_of(prepared, schedule)
+    value = schedule_objective(prepared, state.schedule)
+    placed = state.schedule.placed
+    for item in _needing_room(prepared, state.schedule):
+        chain = [prepared.items[i] for i in sorted(prepared.ancestors(item))]
+        if any(a.fixed is not None or a.pinned is not None for a in chain):
+            continue
+        chain_techs = {placed[a.index][0] for a in chain}
+        attempts = [
+            (tech, evict_from)
+            for tech in item.eligible
+            for evict_from in (set(), {tech}, {tech} | chain_techs)  # ever more moves
+        ]
+        for tech, evict_from in attempts:
+            tries -= 1
+            if tries < 0 or time.perf_counter() > until:
+                return state.schedule
+            found = _replan_around(state, item, tech, chain, evict_from, value)
+            if found is not None:
+                value = found
+                break
+    return state.schedule
+
+
+def _needing_room(prepared: Prepared, schedule: Schedule) -> Iterator[PreparedItem]:
+    """Unscheduled items whose predecessors are planned, in the greedy's order; then the late
+    items, costliest first (as they are once the unscheduled ones had their turn)."""
+    for item in flexible_order(prepared):
+        if item.index not in schedule.placed and all(b in schedule.placed for b in item.after):
+            yield item
+    yield from _late_items(prepared, schedule)
+
+
+def _replan_around(
+    state: GreedyState,
+    item: PreparedItem,
+    tech: int,
+    chain: list[PreparedItem],
+    evict_from: set[int],
+    value: float,
+) -> float | None:
+    """Re-place ``chain`` (the item's predecessors, in order), the item (unscheduled or late)
+    on ``tech``, then the movable work of ``evict_from`` taken out for them; the new
+    objective if it dropped below ``value``, else None and the state as it was."""
+    prepared, placed = state.prepared, state.schedule.placed
+    saved = {item.index: state.unplace(item)} if item.index in placed else {}
+    saved |= {a.index: state.unplace(a) for a in chain}
+    since = min([item.earliest] + [starts[0] for _, starts in saved.values()])
+    evicted = _with_successors(
+        prepared,
+        state.schedule,
+        [o for o in _movable(prepared, state.schedule, evict_from, since) if o.index not in saved],
+    )
+    saved |= {other.index: state.unplace(other) for other in evicted}
+    for a in chain:
+        _place_before_successors(state, a)
+    _place_before_successors(state, dataclasses.replace(item, eligible=(tech,)))
+    for other in _in_order(prepared, evicted):  # where it was if still free: fewer changes
+        place_as_before(state, other, *saved[other.index])
+        if other.index not in placed:
+            _place_before_successors(state, other)
+    if item.index in placed and all(
+        _before_successors(prepared, state.schedule, prepared.items[i]) for i in saved
+    ):
+        found = schedule_objective(prepared, state.schedule)
+        if found < value - 1e-9:
+            return found
+    for index in [item.index, *saved]:
+        if index in placed:
+            state.unplace(prepared.items[index])
+    for index, placement in saved.items():
+        state.place(prepared.items[index], placement)
+    return None
+
+
+def _movable(
+    prepared: Prepared, schedule: Schedule, techs: set[int], since: int
+) -> list[PreparedItem]:
+    """Work of ``techs`` ending after ``since`` that may move (to another technician, or
+    later on its own)."""
+    return [
+        prepared.items[i]
+        for i, (t, _) in sorted(schedule.placed.items())
+        if t in techs
+        and schedule.end(prepared.items[i]) > since
+        and prepared.items[i].fixed is None
+        and prepared.items[i].pinned is None
+    ]
+
+
+def _with_successors(
+    prepared: Prepared, schedule: Schedule, items: list[PreparedItem]
+) -> list[PreparedItem]:
+    """The items and their planned, movable successors, theirs, and so on: work that moves
+    takes the work after it along, so that it may end later than it did."""
+    found = {item.index: item for item in items}
+    todo = list(found)
+    while todo:
+        for after in prepared.successors.get(todo.pop(), ()):
+            item = prepared.items[after]
+            if after in schedule.placed and after not in found and item.pinned is None:
+                found[after] = item
+                todo.append(after)
+    return list(found.values())
+
+
+def _in_order(prepared: Prepared, items: list[PreparedItem]) -> list[PreparedItem]:
+    """Work only one technician may do first (the rest can still go elsewhere), then by
+    priority and due date; every item after its predecessors among them."""
+    chosen = {item.index for item in items}
+
+    def key(item: PreparedItem) -> tuple:
+        due = math.inf if item.due is None else item.due
+        return (len(item.eligible) > 1, item.priority, due, item.index)
+
+    ordered: list[PreparedItem] = []
+    seen: set[int] = set()
+
+    def visit(item: PreparedItem) -> None:
+        if item.index not in seen:
+            seen.add(item.index)
+            for before in sorted((prepared.items[b] for b in item.after if b in chosen), key=key):
+                visit(before)
+            ordered.append(item)
+
+    for item in sorted(items, key=key):
+        visit(item)
+    return ordered
+
+
+def _place_before_successors(state: GreedyState, item: PreparedItem) -> None:
+    """``place_flexible``, ending before the planned successors start."""
+    schedule = state.schedule
+    starts = [
+        schedule.placed[s][1][0]
+        for s in state.prepared.successors.get(item.index, ())
+        if s in schedule.placed
+    ]
+    if starts:
+        item = dataclasses.replace(item, deadline=min(starts))
+    place_flexible(state, item)
+
+
+def _before_successors(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> bool:
+    """Every planned successor of the item starts after it ends (and it is planned)."""
+    successors = [s for s in prepared.successors.get(item.index, ()) if s in schedule.placed]
+    if item.index not in schedule.placed:
+        return not successors
+    end = schedule.end(item)
+    return all(schedule.placed[s][1][0] >= end for s in successors)
 
 
 def advance_late_items(prepared: Prepared, schedule: Schedule, until: float = math.inf) -> Schedule:
@@ -84,6 +282,92 @@ def advance_late_items(prepared: Prepared, schedule: Schedule, until: float = ma
             busy[before[0]] += item.effort
             state.place(item, before)
     return state.schedule
+
+
+def even_out_load(
+    prepared: Prepared, schedule: Schedule, until: float = math.inf, tries: float = math.inf
+) -> Schedule:
+    """Move work from the busiest technicians (by share of their capacity) to the less busy,
+    or trade it for shorter work of theirs, until no move pays, the clock reaches ``until``
+    or ``tries`` moves were tried (the limit of a deterministic run).
+
+    The search sees the load spread only through the technicians of each step; once every
+    item is planned, the spread of the whole team is often all that is left. A move keeps
+    the order of the items' successors; it is kept if the objective drops, or stays and the
+    shares come closer together (the next move may then lower the spread, when several
+    technicians share the top)."""
+    state = state_of(prepared, schedule)
+    busy, capacity = busy_minutes(prepared, state.schedule), capacities(prepared)
+    balance = prepared.scenario.weights.balance
+    if not balance:
+        return state.schedule
+
+    def score(items: list[PreparedItem]) -> tuple[float, float]:
+        """What the move changes: the items' own cost and the spread; then how far apart
+        the shares are (the variance of busy / capacity)."""
+        shares = [b / c for b, c in zip(busy, capacity, strict=True) if c > 0]
+        mean = sum(shares) / len(shares)
+        own = sum(placed_cost(prepared, state.schedule, item) for item in items)
+        return own + balance * spread(capacity, busy), sum((x - mean) ** 2 for x in shares)
+
+    def moves() -> Iterator[list[tuple[PreparedItem, int]]]:
+        """Single moves first, then trades, from the busiest source to the least busy."""
+        order = sorted((t for t in range(len(busy)) if capacity[t] > 0), key=share)
+        pairs = [(s, t) for k, s in enumerate(reversed(order)) for t in order[: -1 - k]]
+        work = {t: _movable(prepared, state.schedule, {t}, -1) for t in order}
+        for source, target in pairs:
+            for item in work[source]:
+                if target in item.eligible:
+                    yield [(item, target)]
+        for source, target in pairs:
+            for item in work[source]:
+                if target in item.eligible:
+                    for other in work[target]:
+                        if other.effort < item.effort and source in other.eligible:
+                            yield [(item, target), (other, source)]
+
+    def share(t: int) -> float:
+        return busy[t] / capacity[t]
+
+    moved = True
+    while moved:
+        moved = False
+        for move in moves():
+            tries -= 1
+            if tries < 0 or time.perf_counter() > until:
+                return state.schedule
+            if _move(state, move, busy, score):
+                moved = True
+                break
+    return state.schedule
+
+
+def _move(
+    state: GreedyState,
+    move: list[tuple[PreparedItem, int]],
+    busy: list[int],
+    score: Callable[[list[PreparedItem]], tuple[float, float]],
+) -> bool:
+    """Put each item of ``move`` on its technician (as early as it fits there, before its
+    successors) if ``score`` drops; whether they moved."""
+    items = [item for item, _ in move]
+    old = score(items)
+    before = {item.index: state.unplace(item) for item in items}
+    for item in items:
+        busy[before[item.index][0]] -= item.effort
+    for item, target in move:
+        _place_before_successors(state, dataclasses.replace(item, eligible=(target,)))
+        if item.index in state.schedule.placed:
+            busy[target] += item.effort
+    if all(item.index in state.schedule.placed for item in items) and score(items) < old:
+        return True
+    for item in items:
+        if item.index in state.schedule.placed:
+            busy[state.unplace(item)[0]] -= item.effort
+    for item in items:
+        busy[before[item.index][0]] += item.effort
+        state.place(item, before[item.index])
+    return False
 
 
 def _late_items(prepared: Prepared, schedule: Schedule) -> list[PreparedItem]:

@@ -30,7 +30,7 @@ from solver.lns import STEP_SECONDS, cpsat_solver, improve
 from solver.objective import schedule_objective
 from solver.penalties import SCALE
 from solver.reasons import unscheduled_reason
-from solver.repair import advance_late_items, insert_unscheduled
+from solver.repair import polish
 from solver.schedule import Schedule
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,9 @@ WHOLE_SHARE = 0.5
 LNS the rest: measured at 10 s, the whole model is better on a generated 10-technician
 scenario, LNS far better on the demo, and the two in turn are best on both."""
 
+POLISH_SHARE = 0.1
+"""Of the time limit, for the passes after the search (``solver.repair.polish``)."""
+
 
 def solve(
     scenario: Scenario | Prepared,
@@ -129,8 +132,10 @@ def solve(
             outcome = Outcome(pieces.schedule, "feasible", "cpsat+lns", outcome.bound)
     schedule = outcome.schedule
     if params.method != "greedy":
-        until = math.inf if params.deterministic else started + params.time_limit
-        schedule = advance_late_items(prepared, insert_unscheduled(prepared, schedule), until)
+        if params.deterministic:
+            schedule = polish(prepared, schedule, seconds=params.time_limit)
+        else:
+            schedule = polish(prepared, schedule, until=started + params.time_limit)
     return finish(prepared, schedule, outcome, seconds=time.perf_counter() - started, first=first)
 
 
@@ -193,7 +198,7 @@ def _solve_by_pieces(
     schedule = improve(
         prepared,
         baseline,
-        started + params.time_limit,
+        started + (1 - POLISH_SHARE) * params.time_limit,
         seed=params.seed,
         workers=_workers(params),
         report=report,
