@@ -249,3 +249,47 @@ def test_load_evens_out_between_technicians() -> None:
     assert after["balance"] < before["balance"]
     assert after["unscheduled"] <= before["unscheduled"]
     assert sum(after.values()) < sum(before.values())
+
+
+def test_lower_bound_sees_lateness_when_a_day_is_overbooked() -> None:
+    """Three 4 h requests for one technician, all received Monday 08:00 and due Monday
+    17:00, against an 8 h Monday: 4 h of work must be done after Monday, so some request is
+    at least 4 h late (priority 3: 3 x 50 points a day, 25 points). Our bound says so; the
+    plan's bound (CP-SAT proves this one optimal) is at least that, and no more than the
+    plan's objective."""
+    from models.scenario import Scenario
+    from solver.bound import lower_bound
+
+    request = {
+        "customer": "keller",
+        "received": "2026-03-02T08:00",
+        "due": "2026-03-02T17:00",
+        "effort": "4h",
+        "skills": ["firewall"],
+        "priority": 3,
+    }
+    scenario = Scenario.model_validate(
+        {
+            "name": "One overbooked Monday",
+            "timezone": "Europe/Berlin",
+            "horizon": {"start": "2026-03-02", "days": 5},
+            "skills": ["firewall"],
+            "technicians": [
+                {
+                    "id": "wim",
+                    "skills": ["firewall"],
+                    "hours": {d: "08:00-16:00" for d in ("mon", "tue", "wed", "thu", "fri")},
+                }
+            ],
+            "customers": [{"id": "keller", "name": "Autohaus Keller"}],
+            "service_requests": [
+                {"id": f"sr-{k}", "name": f"Firewall rule {k}", **request} for k in range(3)
+            ],
+        }
+    )
+    prepared = prepare(scenario)
+    assert lower_bound(prepared) == pytest.approx(25)
+    result = solve(prepared, SolveParams(time_limit=5, workers=2))
+    assert result.violations == []
+    assert result.best_bound is not None
+    assert 25 - 1e-6 <= result.best_bound <= result.objective + 1e-6
