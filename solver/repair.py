@@ -139,16 +139,17 @@ def _replan_around(
     saved = {item.index: state.unplace(item)} if item.index in placed else {}
     saved |= {a.index: state.unplace(a) for a in chain}
     since = min([item.earliest] + [starts[0] for _, starts in saved.values()])
-    evicted = _with_successors(
-        prepared,
-        state.schedule,
-        [o for o in _movable(prepared, state.schedule, evict_from, since) if o.index not in saved],
-    )
+    evicted = [  # work with planned successors stays: moving it would push their chain
+        other
+        for other in _movable(prepared, state.schedule, evict_from, since)
+        if other.index not in saved
+        and not any(s in placed for s in prepared.successors.get(other.index, ()))
+    ]
     saved |= {other.index: state.unplace(other) for other in evicted}
     for a in chain:
         _place_before_successors(state, a)
     _place_before_successors(state, dataclasses.replace(item, eligible=(tech,)))
-    for other in _in_order(prepared, evicted):  # where it was if still free: fewer changes
+    for other in sorted(evicted, key=_order_key):  # where it was if still free: fewer changes
         place_as_before(state, other, *saved[other.index])
         if other.index not in placed:
             _place_before_successors(state, other)
@@ -181,44 +182,11 @@ def _movable(
     ]
 
 
-def _with_successors(
-    prepared: Prepared, schedule: Schedule, items: list[PreparedItem]
-) -> list[PreparedItem]:
-    """The items and their planned, movable successors, theirs, and so on: work that moves
-    takes the work after it along, so that it may end later than it did."""
-    found = {item.index: item for item in items}
-    todo = list(found)
-    while todo:
-        for after in prepared.successors.get(todo.pop(), ()):
-            item = prepared.items[after]
-            if after in schedule.placed and after not in found and item.pinned is None:
-                found[after] = item
-                todo.append(after)
-    return list(found.values())
-
-
-def _in_order(prepared: Prepared, items: list[PreparedItem]) -> list[PreparedItem]:
+def _order_key(item: PreparedItem) -> tuple:
     """Work only one technician may do first (the rest can still go elsewhere), then by
-    priority and due date; every item after its predecessors among them."""
-    chosen = {item.index for item in items}
-
-    def key(item: PreparedItem) -> tuple:
-        due = math.inf if item.due is None else item.due
-        return (len(item.eligible) > 1, item.priority, due, item.index)
-
-    ordered: list[PreparedItem] = []
-    seen: set[int] = set()
-
-    def visit(item: PreparedItem) -> None:
-        if item.index not in seen:
-            seen.add(item.index)
-            for before in sorted((prepared.items[b] for b in item.after if b in chosen), key=key):
-                visit(before)
-            ordered.append(item)
-
-    for item in sorted(items, key=key):
-        visit(item)
-    return ordered
+    priority and due date."""
+    due = math.inf if item.due is None else item.due
+    return (len(item.eligible) > 1, item.priority, due, item.index)
 
 
 def _place_before_successors(state: GreedyState, item: PreparedItem) -> None:
