@@ -80,16 +80,19 @@ def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:
 def make_room(
     prepared: Prepared, schedule: Schedule, until: float = math.inf, tries: float = math.inf
 ) -> Schedule:
-    """Plan unscheduled items by re-planning the work around them, where that pays, until the
-    clock reaches ``until`` or ``tries`` re-plannings were tried.
+    """Plan unscheduled items, then move late ones earlier, by re-planning the work around
+    them where that pays, until the clock reaches ``until`` or ``tries`` re-plannings were
+    tried.
 
-    A search stopped by its time limit can leave a task out because the tasks before it end
-    too late (their parts spread over days between other work) or because its technician's
-    days are full of work others could do as well. For each unscheduled item and technician
-    who could take it, the item's planned predecessors are placed again first (each where it
-    ends first), then the item on that technician; if that is not enough, the movable work on
-    that technician, then also on the predecessors' technicians, is taken out first and placed
-    again after them as the greedy would. Kept only if the objective drops.
+    A search stopped by its time limit can leave a task out (or late) because the tasks
+    before it end too late (their parts spread over days between other work) or because its
+    technician's days are full of work that could wait or go to others. For each such item
+    and technician who could take it, the item's planned predecessors are placed again first
+    (each where it ends first), then the item on that technician; if that is not enough, the
+    work on that technician, then also on the predecessors' technicians, is taken out first
+    and placed again after them: where it was if still free, else as the greedy would. Work
+    with planned successors stays (moving it would push their chain). Kept only if the
+    objective drops.
     """
     state = state_of(prepared, schedule)
     value = schedule_objective(prepared, state.schedule)

@@ -93,7 +93,8 @@ LNS the rest: measured at 10 s, the whole model is better on a generated 10-tech
 scenario, LNS far better on the demo, and the two in turn are best on both."""
 
 POLISH_SHARE = 0.1
-"""Of the time limit, for the passes after the search (``solver.repair.polish``)."""
+"""Of the time limit, for the passes after the search (``solver.repair.polish``): on
+generated M at 60 s they took the search's 63,188 points to 11,687 in the last 6 s."""
 
 
 def solve(
