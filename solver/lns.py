@@ -58,7 +58,7 @@ def improve(
     prepared: Prepared,
     schedule: Schedule,
     deadline: float,
-    seed: int = 0,
+    rng: random.Random,
     workers: int = 2,
     report: Callable[[float], None] | None = None,
     steps: int | None = None,
@@ -66,7 +66,6 @@ def improve(
     """Improve ``schedule`` by re-planning technician groups until ``deadline`` (perf_counter),
     or, when ``steps`` is given, for that many steps of STEP_SECONDS deterministic time each
     on one worker (the same seed then gives the same plan on any machine)."""
-    rng = random.Random(seed)
     best = schedule_objective(prepared, schedule)
     tried = kept = 0
     while (

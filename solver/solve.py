@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import math
 import os
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 from ortools.sat.python import cp_model
@@ -133,10 +135,7 @@ def solve(
             outcome = Outcome(pieces.schedule, "feasible", "cpsat+lns", outcome.bound)
     schedule = outcome.schedule
     if params.method != "greedy":
-        if params.deterministic:
-            schedule = polish(prepared, schedule, seconds=params.time_limit)
-        else:
-            schedule = polish(prepared, schedule, until=started + params.time_limit)
+        schedule = _polish(prepared, schedule, params, started + params.time_limit)
     return finish(prepared, schedule, outcome, seconds=time.perf_counter() - started, first=first)
 
 
@@ -195,17 +194,32 @@ def _solve_by_pieces(
         if progress is not None:
             progress(time.perf_counter() - started, objective, bound)
 
-    report(schedule_objective(prepared, baseline))
-    schedule = improve(
-        prepared,
-        baseline,
-        started + (1 - POLISH_SHARE) * params.time_limit,
-        seed=params.seed,
-        workers=_workers(params),
-        report=report,
-        steps=_steps(params, used) if params.deterministic else None,
+    end = started + (1 - POLISH_SHARE) * params.time_limit
+    steps = _steps(params, used) if params.deterministic else None
+    search = partial(
+        improve, prepared, rng=random.Random(params.seed), workers=_workers(params), report=report
     )
+    report(schedule_objective(prepared, baseline))
+    if used:  # after the whole model; generated S, 10 units, seeds 0-5: passes halfway no better
+        return Outcome(search(baseline, end, steps=steps), "feasible", "cpsat-lns", bound)
+    # LNS, the polish passes halfway (LNS goes on from their plan), LNS again: generated M, 30
+    # deterministic units, seeds 0 and 1: 16,767 and 10,210 with the passes at the end only,
+    # 9,030 and 7,966 with them halfway too
+    halfway = (time.perf_counter() + end) / 2
+    halves = (None, None) if steps is None else (steps // 2, steps - steps // 2)
+    schedule = search(baseline, halfway, steps=halves[0])
+    schedule = _polish(prepared, schedule, params, halfway + POLISH_SHARE / 2 * params.time_limit)
+    report(schedule_objective(prepared, schedule))
+    schedule = search(schedule, end, steps=halves[1])
     return Outcome(schedule, "feasible", "cpsat-lns", bound)
+
+
+def _polish(prepared: Prepared, schedule: Schedule, params: SolveParams, until: float) -> Schedule:
+    """The polish passes until the clock reaches ``until`` (deterministic runs: for a fixed
+    number of tries instead)."""
+    if params.deterministic:
+        return polish(prepared, schedule, seconds=params.time_limit)
+    return polish(prepared, schedule, until=until)
 
 
 def _steps(params: SolveParams, used: float) -> int:
