@@ -170,15 +170,21 @@ def _energy_bound(
         for item in by_day.get(day, []):
             effort_by_weight[item.weight] += item.effort
         excess = sum(effort_by_weight.values()) - sum(after[t][day] for t in group)
-        cost = 0.0
-        for weight in sorted(effort_by_weight):
-            if excess <= 0:
-                break
-            dropped = min(excess, effort_by_weight[weight])
-            cost += rate * weight * dropped
-            excess -= dropped
-        best = max(best, cost)
+        best = max(best, _cheapest(excess, effort_by_weight, rate))
     return best
+
+
+def _cheapest(excess: float, minutes_by_weight: dict[int, float], rate: float) -> float:
+    """The least cost of ``excess`` minutes taken from the lowest priority weights first, at
+    ``rate`` points per weight and minute."""
+    cost = 0.0
+    for weight in sorted(minutes_by_weight):
+        if excess <= 0:
+            break
+        taken = min(excess, minutes_by_weight[weight])
+        cost += rate * weight * taken
+        excess -= taken
+    return cost
 
 
 def _late_energy_bound(
@@ -209,13 +215,7 @@ def _late_energy_bound(
                 row[due_day] += effort
         due_by = {w: list(itertools.accumulate(row)) for w, row in from_first.items()}
         for last in range(first, days):
-            excess = sum(d[last] for d in due_by.values()) - (capacity[first] - capacity[last + 1])
-            cost = 0.0
-            for weight in sorted(due_by):
-                late = min(excess, due_by[weight][last])
-                if late <= 0:
-                    break
-                cost += rate * weight * late
-                excess -= late
-            best = max(best, cost)
+            due = {weight: minutes[last] for weight, minutes in due_by.items()}
+            excess = sum(due.values()) - (capacity[first] - capacity[last + 1])
+            best = max(best, _cheapest(excess, due, rate))
     return best

@@ -285,7 +285,9 @@ def even_out_load(
         """Single moves first, then trades, from the busiest source to the least busy."""
         order = sorted((t for t in range(len(busy)) if capacity[t] > 0), key=share)
         pairs = [(s, t) for k, s in enumerate(reversed(order)) for t in order[: -1 - k]]
-        work = {t: _movable(prepared, state.schedule, {t}, -1) for t in order}
+        work: dict[int, list[PreparedItem]] = {t: [] for t in order}
+        for item in _movable(prepared, state.schedule, set(order), -1):  # one pass, not per tech
+            work[state.schedule.placed[item.index][0]].append(item)
         for source, target in pairs:
             for item in work[source]:
                 if target in item.eligible:
