@@ -208,18 +208,26 @@ def _solve_by_pieces(
     halfway = (time.perf_counter() + end) / 2
     halves = (None, None) if steps is None else (steps // 2, steps - steps // 2)
     schedule = search(baseline, halfway, steps=halves[0])
-    schedule = _polish(prepared, schedule, params, halfway + POLISH_SHARE / 2 * params.time_limit)
+    schedule = _polish(
+        prepared, schedule, params, halfway + POLISH_SHARE / 2 * params.time_limit, pass_on=False
+    )
     report(schedule_objective(prepared, schedule))
     schedule = search(schedule, end, steps=halves[1])
     return Outcome(schedule, "feasible", "cpsat-lns", bound)
 
 
-def _polish(prepared: Prepared, schedule: Schedule, params: SolveParams, until: float) -> Schedule:
+def _polish(
+    prepared: Prepared,
+    schedule: Schedule,
+    params: SolveParams,
+    until: float,
+    pass_on: bool = True,
+) -> Schedule:
     """The polish passes until the clock reaches ``until`` (deterministic runs: for a fixed
     number of tries instead)."""
     if params.deterministic:
-        return polish(prepared, schedule, seconds=params.time_limit)
-    return polish(prepared, schedule, until=until)
+        return polish(prepared, schedule, seconds=params.time_limit, pass_on=pass_on)
+    return polish(prepared, schedule, until=until, pass_on=pass_on)
 
 
 def _steps(params: SolveParams, used: float) -> int:

@@ -234,6 +234,54 @@ def test_room_is_made_for_left_out_work() -> None:
     assert sum(after.values()) < sum(before.values())
 
 
+def test_room_is_made_by_passing_work_on() -> None:
+    """One Monday, three full-day jobs of equal priority and three technicians: the DATEV job
+    only Ana can do is left out, Ana's network job could go to Ben, whose Microsoft 365 job
+    could go to Cem, who is free. Taking Ana's job out alone does not pay (it would be left
+    out instead); passing it on to Ben, and Ben's to Cem, plans all three jobs."""
+    from models.scenario import Scenario
+    from solver.greedy import GreedyState
+    from solver.repair import make_room
+
+    def job(name: str, skill: str) -> dict:
+        return {
+            "id": name, "name": name, "customer": "keller", "skills": [skill], "effort": "8h",
+            "received": "2026-03-02T08:00", "due": "2026-03-02T16:00",
+        }
+
+    def technician(name: str, skills: list[str]) -> dict:
+        return {"id": name, "skills": skills, "hours": {"mon": "08:00-16:00"}}
+
+    prepared = prepare(
+        Scenario.model_validate(
+            {
+                "name": "Passing work on",
+                "timezone": "Europe/Berlin",
+                "horizon": {"start": "2026-03-02", "days": 1},
+                "skills": ["datev", "network", "m365"],
+                "technicians": [
+                    technician("ana", ["datev", "network"]),
+                    technician("ben", ["network", "m365"]),
+                    technician("cem", ["m365"]),
+                ],
+                "customers": [{"id": "keller", "name": "Autohaus Keller"}],
+                "service_requests": [
+                    job("payroll", "datev"), job("switch", "network"), job("mail", "m365")
+                ],
+            }
+        )
+    )
+    items = {item.id: item for item in prepared.items}
+    state = GreedyState(prepared)
+    for name, tech in (("switch", 0), ("mail", 1)):  # Ana and Ben full, Cem free
+        monday = prepared.days[0].start
+        state.place(items[name], (tech, tuple(monday + 60 * h for h in (8, 10, 12, 14))))
+    before = _checked_terms(prepared, state.schedule)
+    after = _checked_terms(prepared, make_room(prepared, state.schedule))
+    assert before["unscheduled"] > 0
+    assert after["unscheduled"] == 0
+
+
 def test_load_evens_out_between_technicians() -> None:
     """Work moves from the busiest technicians to the least busy, or is traded for shorter
     work: the load spread drops, nothing else gets worse, and the plan stays checked."""
