@@ -224,7 +224,7 @@ def test_room_is_made_for_left_out_work() -> None:
     from models.scenario import Scenario
     from scenarios.generate import generate_scenario
     from solver.greedy import greedy
-    from solver.repair import make_room
+    from solver.room import make_room
 
     prepared = prepare(Scenario.model_validate(generate_scenario(10, 2, seed=1)))
     schedule = greedy(prepared, by_slack=True, spare_rare=True, tight=0.15)
@@ -241,7 +241,7 @@ def test_room_is_made_by_passing_work_on() -> None:
     out instead); passing it on to Ben, and Ben's to Cem, plans all three jobs."""
     from models.scenario import Scenario
     from solver.greedy import GreedyState
-    from solver.repair import make_room
+    from solver.room import make_room
 
     def job(name: str, skill: str) -> dict:
         return {

@@ -1,0 +1,67 @@
+"""The greedy's state of a finished schedule, and the moves the polish passes share
+(``solver.repair``, ``solver.room``)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from models.plan import DUTY_REASON
+from models.prepare import Prepared, PreparedItem
+from solver.greedy import GreedyState, place_flexible
+from solver.schedule import Schedule
+
+
+def state_of(prepared: Prepared, schedule: Schedule) -> GreedyState:
+    """The greedy's state of a finished schedule (a copy: placing more changes only it)."""
+    state = GreedyState(prepared)
+    state.schedule.reserve = list(schedule.reserve)
+    for index, placement in schedule.placed.items():
+        state.place(prepared.items[index], placement)
+    for tech, start, end, reason in schedule.reserve:
+        if reason == DUTY_REASON:  # duty keeps the whole day free of planned work
+            whole = prepared.day_of(start)
+            start, end = whole.start, whole.end
+        state.occupy(tech, start, end, work=False)
+    return state
+
+
+def movable(
+    prepared: Prepared, schedule: Schedule, techs: set[int], since: int
+) -> list[PreparedItem]:
+    """Work of ``techs`` ending after ``since`` that may move (to another technician, or
+    later on its own)."""
+    return [
+        prepared.items[i]
+        for i, (t, _) in sorted(schedule.placed.items())
+        if t in techs
+        and schedule.end(prepared.items[i]) > since
+        and prepared.items[i].fixed is None
+        and prepared.items[i].pinned is None
+    ]
+
+
+def place_before_successors(state: GreedyState, item: PreparedItem) -> None:
+    """``place_flexible``, ending before the planned successors start."""
+    schedule = state.schedule
+    starts = [
+        schedule.placed[s][1][0]
+        for s in state.prepared.successors.get(item.index, ())
+        if s in schedule.placed
+    ]
+    if starts:
+        item = dataclasses.replace(item, deadline=min(starts))
+    place_flexible(state, item)
+
+
+def late_items(prepared: Prepared, schedule: Schedule) -> list[PreparedItem]:
+    """Flexible items that end after their due date, costliest first."""
+    late = {
+        item.index: item.weight * (schedule.end(item) - item.due)
+        for item in prepared.items
+        if item.index in schedule.placed
+        and item.due is not None
+        and item.fixed is None
+        and item.pinned is None
+        and schedule.end(item) > item.due
+    }
+    return [prepared.items[i] for i in sorted(late, key=lambda i: (-late[i], i))]
