@@ -26,7 +26,7 @@ ui: $(STAMP)
 	$(BIN)/streamlit run ui/streamlit_app.py --server.address 127.0.0.1 --server.port 8501
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --repeats 3
 	$(BIN)/python benchmarks/simulate.py
 
 clean:

@@ -4,8 +4,14 @@ Protocol: each size is generated with a fixed seed and solved in its own process
 memory is that size's). Greedy first (it is also CP-SAT's hint), then one CP-SAT run whose
 incumbent objective is read at the checkpoints; the final plan goes through the checker.
 Gap = (objective - lower bound) / objective with the larger of CP-SAT's bound and ours.
+With ``--repeats N`` each size is solved N times, with search seeds 0..N-1, and a second
+table gives the median and range of the final objective: single runs of the same size
+differ by up to a factor of ten (one long task left out or not).
 
-    python benchmarks/run.py [--sizes S,M,L] [--time-limit 60] [--out benchmarks/RESULTS.md]
+The report replaces the tables at the top of ``--out`` and keeps what is written below them.
+
+    python benchmarks/run.py [--sizes S,M,L] [--time-limit 60] [--repeats 1]
+                             [--out benchmarks/RESULTS.md]
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import multiprocessing
 import os
 import platform
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -29,16 +36,16 @@ SIZES = {  # name: (technicians, weeks, seed)
 CHECKPOINTS = (10, 30, 60)
 
 
-def run_size(name: str, time_limit: float, queue: multiprocessing.Queue) -> None:
+def run_size(name: str, time_limit: float, seed: int, queue: multiprocessing.Queue) -> None:
     """Generate, solve and check one size; put a dict of measured figures on ``queue``."""
     from models.io import load_scenario
     from models.prepare import prepare
     from scenarios.generate import write_generated
     from solver.solve import SolveParams, solve
 
-    technicians, weeks, seed = SIZES[name]
+    technicians, weeks, scenario_seed = SIZES[name]
     path = Path(tempfile.mkdtemp()) / f"{name}.yaml"
-    write_generated(path, technicians=technicians, weeks=weeks, seed=seed)
+    write_generated(path, technicians=technicians, weeks=weeks, seed=scenario_seed)
     started = time.perf_counter()
     prepared = prepare(load_scenario(path))
     prepare_seconds = time.perf_counter() - started
@@ -46,7 +53,7 @@ def run_size(name: str, time_limit: float, queue: multiprocessing.Queue) -> None
     trace: list[tuple[float, float]] = []
     cpsat = solve(
         prepared,
-        SolveParams(time_limit=time_limit),
+        SolveParams(time_limit=time_limit, seed=seed),
         progress=lambda elapsed, objective, bound: trace.append((elapsed, objective)),
     )
     at = {
@@ -57,6 +64,7 @@ def run_size(name: str, time_limit: float, queue: multiprocessing.Queue) -> None
     queue.put(
         {
             "size": name,
+            "seed": seed,
             "technicians": technicians,
             "weeks": weeks,
             "items": len(prepared.items),
@@ -81,16 +89,50 @@ def run_size(name: str, time_limit: float, queue: multiprocessing.Queue) -> None
     )
 
 
-def measure(name: str, time_limit: float) -> dict:
+def measure(name: str, time_limit: float, seed: int) -> dict:
     queue: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()
     process = multiprocessing.get_context("spawn").Process(
-        target=run_size, args=(name, time_limit, queue)
+        target=run_size, args=(name, time_limit, seed, queue)
     )
     process.start()
     process.join()
     if process.exitcode != 0:
-        return {"size": name, "error": f"exit code {process.exitcode}"}
+        return {"size": name, "seed": seed, "error": f"exit code {process.exitcode}"}
     return queue.get()
+
+
+def spread_of_runs(rows: list[dict]) -> list[dict]:
+    """Per size: median and range of the final objective and of the items left out."""
+    summary = []
+    for name in dict.fromkeys(row["size"] for row in rows):
+        runs = [row for row in rows if row["size"] == name and "final_objective" in row]
+        if not runs:
+            continue
+        final = [row["final_objective"] for row in runs]
+        out = [row["unscheduled_items"] for row in runs]
+        summary.append(
+            {
+                "size": name,
+                "runs": len(runs),
+                "final_objective_median": statistics.median(final),
+                "final_objective_min": min(final),
+                "final_objective_max": max(final),
+                "unscheduled_items_min": min(out),
+                "unscheduled_items_max": max(out),
+                "greedy_objective": runs[0]["greedy_objective"],
+                "checker_violations": sum(row["checker_violations"] for row in runs),
+            }
+        )
+    return summary
+
+
+KEPT_BELOW = "<!-- Measured tables end here; what follows is written by hand and kept. -->"
+
+
+def kept_below(path: Path) -> str:
+    """What ``path`` says below the measured tables (their reading), to keep it."""
+    text = path.read_text() if path.exists() else ""
+    return text.split(KEPT_BELOW, 1)[1].strip() if KEPT_BELOW in text else ""
 
 
 def machine() -> str:
@@ -122,18 +164,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="S,M,L")
     parser.add_argument("--time-limit", type=float, default=60)
+    parser.add_argument("--repeats", type=int, default=1, help="runs per size, seeds 0..N-1")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/RESULTS.md"))
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, not {args.repeats}")
     rows = []
     for name in args.sizes.split(","):
-        row = measure(name.strip(), args.time_limit)
-        print(json.dumps(row), flush=True)
-        rows.append(row)
-    command = f"python benchmarks/run.py --sizes {args.sizes} --time-limit {args.time_limit:g}"
+        for seed in range(args.repeats):
+            row = measure(name.strip(), args.time_limit, seed)
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    command = (
+        f"python benchmarks/run.py --sizes {args.sizes} --time-limit {args.time_limit:g}"
+        f" --repeats {args.repeats}"
+    )
     report = (
         f"# Planner benchmark\n\nMeasured {time.strftime('%Y-%m-%d')} on {machine()}.\n"
         f"Command: `{command}`\n\n{table(rows)}\n"
     )
+    if args.repeats > 1:
+        report += f"\nSpread of the runs of each size:\n\n{table(spread_of_runs(rows))}\n"
+    report += f"\n{KEPT_BELOW}\n\n{kept_below(args.out)}\n"
     from models.io import write_atomic
 
     write_atomic(args.out, report)
