@@ -37,8 +37,9 @@ class GreedyState:
         self.busy = [BusyCalendar() for _ in prepared.technicians]
         self.worked: list[Counter[int]] = [Counter() for _ in prepared.technicians]
         self.schedule = Schedule()
-        self.pending: dict[int, list[ReserveBlock]] = {}
-        """Reserve blocks not yet placed, by technician; work must leave room for them."""
+        self.pending: dict[tuple[int, int], list[ReserveBlock]] = {}
+        """Reserve blocks not yet placed, by technician and day; work must leave room for
+        them."""
         self.rarity: list[float] = []
         """Per technician, how rare its skills are (empty: pick by earliest finish alone)."""
 
@@ -99,7 +100,10 @@ class GreedyState:
 
     def leaves_reserve_room(self, tech: int, start: int, end: int) -> bool:
         """Taking [start, end) still leaves room for this technician's pending reserve blocks."""
-        touched = [b for b in self.pending.get(tech, []) if _touches(b, start, end)]
+        days = range(self.prepared.day_of(start).index, self.prepared.day_of(end - 1).index + 1)
+        touched = [
+            b for day in days for b in self.pending.get((tech, day), ()) if _touches(b, start, end)
+        ]
         if not touched:
             return True
         busy = self.busy[tech]
@@ -148,9 +152,7 @@ def greedy(
         _place_duty(state, int(level))
     if policy == "forecast":
         _place_forecast(state, level)
-    if policy == "percent":
-        for block in percent_blocks(prepared, level):
-            state.pending.setdefault(block.tech, []).append(block)
+    hold_percent_reserve(state)
     prefer = prefer if prefer is not None else prepared.previous
     for item in sorted(
         (i for i in prepared.items if i.fixed is not None), key=lambda i: (i.priority, i.fixed)
@@ -163,7 +165,7 @@ def greedy(
     for item in order:
         if item.index in prefer:
             place_as_before(state, item, *prefer[item.index])
-    _place_reserve(state)
+    place_reserve(state)
     for item in order:
         if item.index not in state.schedule.placed:
             place_flexible(state, item)
@@ -316,9 +318,18 @@ def place_fixed(state: GreedyState, item: PreparedItem) -> None:
         state.schedule.placed[item.index] = (tech, (start,))
 
 
-def _place_reserve(state: GreedyState) -> None:
+def hold_percent_reserve(state: GreedyState) -> None:
+    """The ``percent`` policy's reserve blocks, pending: work placed from now on leaves room
+    for each in its domain, and ``place_reserve`` puts them there."""
+    policy, level = buffer_level(state.prepared)
+    if policy == "percent":
+        for block in percent_blocks(state.prepared, level):
+            state.pending.setdefault((block.tech, block.day), []).append(block)
+
+
+def place_reserve(state: GreedyState) -> None:
     """Reserve blocks at the latest free spot of their day (mornings stay open for work)."""
-    for tech, blocks in state.pending.items():
+    for (tech, _), blocks in state.pending.items():
         for block in blocks:
             at = state.busy[tech].latest(block.domain, block.length)
             if at is None:  # cannot happen: fixed work was only placed where room was left
@@ -432,8 +443,13 @@ def _earliest_parts(
     cursor = ready
     for length in item.parts:
         at = busy.earliest(allowed, length, cursor)
-        while at is not None and not state.within_cap(tech, at, at + length):
-            at = busy.earliest(allowed, length, state.prepared.day_of(at).end)
+        while at is not None:
+            if not state.within_cap(tech, at, at + length):
+                at = busy.earliest(allowed, length, state.prepared.day_of(at).end)
+            elif not state.leaves_reserve_room(tech, at, at + length):  # with the parts before
+                at = busy.earliest(allowed, length, at + state.prepared.slot)
+            else:
+                break
         if at is None:
             break
         starts.append(at)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 
 from models.prepare import Prepared, PreparedItem
 from solver.greedy import GreedyState, flexible_order, place_fixed, place_flexible
-from solver.moves import late_items, movable, place_before_successors, state_of
+from solver.moves import finished, late_items, movable, place_before_successors, state_of
 from solver.objective import (
     busy_minutes,
     capacities,
@@ -34,8 +34,8 @@ from solver.schedule import Schedule
 ROOM_TRIES_PER_SECOND = 10
 MOVE_TRIES_PER_SECOND = 1000
 """A deterministic run's passes may not look at the clock: they try this many re-plannings
-and moves per second of its time limit (generated M: about 8 ms and 0.1 ms each; L, 200
-technicians: 50 ms and 1 ms)."""
+and moves per second of its time limit (generated M: about 15 ms and 0.2 ms each; L, 200
+technicians: 0.2 s and 0.5 ms)."""
 
 
 def polish(
@@ -73,7 +73,7 @@ def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:
             value = after
             continue
         state.unplace(item)
-    return state.schedule
+    return finished(state)
 
 
 def advance_late_items(prepared: Prepared, schedule: Schedule, until: float = math.inf) -> Schedule:
@@ -99,7 +99,7 @@ def advance_late_items(prepared: Prepared, schedule: Schedule, until: float = ma
         moved = False
         for item in late_items(prepared, state.schedule):
             if time.perf_counter() > until:  # on L a pass takes about 1 s and rarely pays
-                return state.schedule
+                return finished(state)
             end, old = state.schedule.end(item), cost(item)
             before = state.unplace(item)
             busy[before[0]] -= item.effort
@@ -114,7 +114,7 @@ def advance_late_items(prepared: Prepared, schedule: Schedule, until: float = ma
                 state.unplace(item)
             busy[before[0]] += item.effort
             state.place(item, before)
-    return state.schedule
+    return finished(state)
 
 
 def even_out_load(
@@ -133,7 +133,7 @@ def even_out_load(
     busy, capacity = busy_minutes(prepared, state.schedule), capacities(prepared)
     balance = prepared.scenario.weights.balance
     if not balance:
-        return state.schedule
+        return finished(state)
 
     def score(items: list[PreparedItem]) -> tuple[float, float]:
         """What the move changes: the items' own cost and the spread; then how far apart
@@ -170,11 +170,11 @@ def even_out_load(
         for move in moves():
             tries -= 1
             if tries < 0 or time.perf_counter() > until:
-                return state.schedule
+                return finished(state)
             if _move(state, move, busy, score):
                 moved = True
                 break
-    return state.schedule
+    return finished(state)
 
 
 def _move(

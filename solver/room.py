@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from models.prepare import Prepared, PreparedItem
 from models.replan import Placement
 from solver.greedy import GreedyState, Placements, flexible_order, place_as_before
-from solver.moves import late_items, movable, place_before_successors, state_of
+from solver.moves import finished, late_items, movable, place_before_successors, state_of
 from solver.objective import schedule_objective
 from solver.schedule import Schedule
 
@@ -59,12 +59,12 @@ def make_room(
         for tech, evict_from in attempts:
             tries -= 1
             if tries < 0 or time.perf_counter() > until:
-                return state.schedule
+                return finished(state)
             found = _replan_around(state, item, tech, chain, evict_from, value, pass_on)
             if found is not None:
                 value = found
                 break
-    return state.schedule
+    return finished(state)
 
 
 def _needing_room(prepared: Prepared, schedule: Schedule) -> Iterator[PreparedItem]:

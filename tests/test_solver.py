@@ -282,6 +282,45 @@ def test_room_is_made_by_passing_work_on() -> None:
     assert after["unscheduled"] == 0
 
 
+def test_reserve_moves_aside_for_work() -> None:
+    """Pia works 08:00-12:00 and keeps 25 % (1 h) free for incidents; the search left the
+    block at 09:30, where no 2 h request fits before or after it. The passes may move the
+    block within its allowed range (as the greedy may), and the request is planned."""
+    from models.plan import RESERVE_REASON
+    from models.scenario import Scenario
+    from solver.repair import insert_unscheduled
+    from solver.schedule import Schedule
+
+    prepared = prepare(
+        Scenario.model_validate(
+            {
+                "name": "A part-timer's morning",
+                "timezone": "Europe/Berlin",
+                "horizon": {"start": "2026-03-02", "days": 1},
+                "skills": ["datev"],
+                "technicians": [
+                    {"id": "pia", "skills": ["datev"], "hours": {"mon": "08:00-12:00"}}
+                ],
+                "customers": [{"id": "keller", "name": "Autohaus Keller"}],
+                "service_requests": [
+                    {
+                        "id": "payroll", "name": "Payroll update", "customer": "keller",
+                        "skills": ["datev"], "effort": "2h",
+                        "received": "2026-03-02T08:00", "due": "2026-03-02T12:00",
+                    }
+                ],
+                "buffer": {"policy": "percent", "percent": 25},
+            }
+        )
+    )
+    monday = prepared.days[0].start
+    block = (0, monday + 9 * 60 + 30, monday + 10 * 60 + 30, RESERVE_REASON)
+    before = _checked_terms(prepared, Schedule(reserve=[block]))
+    after = _checked_terms(prepared, insert_unscheduled(prepared, Schedule(reserve=[block])))
+    assert before["unscheduled"] > 0
+    assert after["unscheduled"] == 0
+
+
 def test_load_evens_out_between_technicians() -> None:
     """Work moves from the busiest technicians to the least busy, or is traded for shorter
     work: the load spread drops, nothing else gets worse, and the plan stays checked."""
