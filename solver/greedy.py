@@ -100,6 +100,8 @@ class GreedyState:
 
     def leaves_reserve_room(self, tech: int, start: int, end: int) -> bool:
         """Taking [start, end) still leaves room for this technician's pending reserve blocks."""
+        if not self.pending:  # the greedy places its flexible work after the reserve
+            return True
         days = range(self.prepared.day_of(start).index, self.prepared.day_of(end - 1).index + 1)
         touched = [
             b for day in days for b in self.pending.get((tech, day), ()) if _touches(b, start, end)
