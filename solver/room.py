@@ -41,7 +41,9 @@ def make_room(
     Passing on is for the passes at the end of a search, not halfway through it: generated
     M, 30 deterministic units, seeds 0-3: 9,030 / 7,966 / 5,775 / 8,200 without it; with it
     at the end only 7,726 / 7,091 / 4,634 / 9,690; at the end and halfway 7,985 / 9,011 /
-    8,212 / 10,798 (the search after the halfway passes then improves less).
+    8,212 / 10,798 (the search after the halfway passes then improves less). With reserve
+    blocks that shift (``solver.moves.state_of``): 5,315 / 6,164 / 2,744 / 5,372 at the end
+    only, 4,225 / 5,075 / 4,394 / 6,411 halfway too.
     """
     state = state_of(prepared, schedule)
     value = schedule_objective(prepared, state.schedule)
