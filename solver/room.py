@@ -154,6 +154,7 @@ def _take_out(
 
 
 def _in_order(prepared: Prepared, saved: Placements) -> list[PreparedItem]:
+    """Taken-out work in the order it is placed again (``_order_key``)."""
     return sorted((prepared.items[i] for i in saved), key=_order_key)
 
 
