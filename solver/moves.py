@@ -37,8 +37,8 @@ def state_of(prepared: Prepared, schedule: Schedule) -> GreedyState:
 def finished(state: GreedyState) -> Schedule:
     """The state's schedule, with its pending reserve blocks placed."""
     if state.pending:
-        reserve = state.schedule.reserve
-        reserve[:] = [r for r in reserve if r[3] != RESERVE_REASON]
+        kept = [r for r in state.schedule.reserve if r[3] != RESERVE_REASON]
+        state.schedule.reserve = kept
         place_reserve(state)
     return state.schedule
 
