@@ -147,8 +147,12 @@ def _rename_technician(page: Any, old: str, new: str) -> None:
     grid.wait_for()
     box = grid.bounding_box()
     row_height = 35  # Streamlit's grid: a header row, then rows of 35 px
-    page.mouse.dblclick(box["x"] + 110, box["y"] + row_height * 1.5)  # Id | Name | ...
     editor = page.locator("textarea.gdg-input")  # the grid's cell editor
+    for _ in range(20):  # a loaded machine draws the canvas rows after the element appears
+        page.mouse.dblclick(box["x"] + 110, box["y"] + row_height * 1.5)  # Id | Name | ...
+        if editor.count():
+            break
+        page.wait_for_timeout(500)
     assert editor.input_value() == old
     editor.fill(new)
     editor.press("Enter")
