@@ -7,10 +7,18 @@ import dataclasses
 import math
 import time
 from collections.abc import Iterator
+from functools import partial
 
 from models.prepare import Prepared, PreparedItem
-from models.replan import Placement
-from solver.greedy import GreedyState, Placements, flexible_order, place_as_before
+from solver.aside import (
+    hand_over,
+    in_order,
+    kept_if_better,
+    make_way,
+    place_again,
+    take_out,
+)
+from solver.greedy import GreedyState, Placements, flexible_order, place_fixed
 from solver.moves import finished, late_items, movable, place_before_successors, state_of
 from solver.objective import schedule_objective
 from solver.schedule import Schedule
@@ -30,15 +38,20 @@ def make_room(
     A search stopped by its time limit can leave a task out (or late) because the tasks
     before it end too late (their parts spread over days between other work) or because its
     technician's days are full of work that could wait or go to others. For each such item
-    and technician who could take it, the item's planned predecessors are placed again first
-    (each where it ends first), then the item on that technician; if that is not enough, the
-    work on that technician, then also on the predecessors' technicians, is taken out first
-    and placed again after them: where it was if still free, else as the greedy would. Work
-    with planned successors stays (moving it would push their chain). With ``pass_on``,
-    taken-out work that then fits nowhere may take the place of another technician's work
-    (``_pass_on``). Kept only if the objective drops.
+    and technician who could take it, ever more moves are tried, until one pays:
 
-    Passing on is for the passes at the end of a search, not halfway through it: generated
+    1. its chain (predecessors, in order) and the item placed again, each ending in time,
+       by pushing aside only the work in its way (``_advance_chain``);
+    2. its planned predecessors placed again where each ends first, then the item;
+    3. the same after taking out the work of that technician, then also of the
+       predecessors' technicians; it is placed again after them: where it was if still free,
+       else as the greedy would (work with planned successors stays).
+
+    A recurring occurrence left out gets its hours cleared (``_clear_the_time``). With
+    ``pass_on``, work pushed aside that then fits nowhere is handed over to another
+    technician (``solver.aside.hand_over``). Kept only if the objective drops.
+
+    Handing over is for the passes at the end of a search, not halfway through it: generated
     M, 30 deterministic units, seeds 0-3: 9,030 / 7,966 / 5,775 / 8,200 without it; with it
     at the end only 7,726 / 7,091 / 4,634 / 9,690; at the end and halfway 7,985 / 9,011 /
     8,212 / 10,798 (the search after the halfway passes then improves less). With reserve
@@ -49,20 +62,26 @@ def make_room(
     value = schedule_objective(prepared, state.schedule)
     placed = state.schedule.placed
     for item in _needing_room(prepared, state.schedule):
-        chain = [prepared.items[i] for i in sorted(prepared.ancestors(item))]
+        chain = in_order(prepared, prepared.ancestors(item))
         if any(a.fixed is not None or a.pinned is not None for a in chain):
             continue
         chain_techs = {placed[a.index][0] for a in chain}
-        attempts = [
-            (tech, evict_from)
-            for tech in item.eligible
-            for evict_from in (set(), {tech}, {tech} | chain_techs)  # ever more moves
-        ]
-        for tech, evict_from in attempts:
+        attempts = (
+            [partial(_clear_the_time, state, item, tech) for tech in item.eligible]
+            if item.fixed is not None
+            else [
+                partial(_advance_chain, state, item, tech, chain)
+                if evict_from is None
+                else partial(_replan_around, state, item, tech, chain, evict_from)
+                for tech in item.eligible
+                for evict_from in (None, set(), {tech}, {tech} | chain_techs)  # ever more moves
+            ]
+        )
+        for attempt in attempts:
             tries -= 1
             if tries < 0 or time.perf_counter() > until:
                 return finished(state)
-            found = _replan_around(state, item, tech, chain, evict_from, value, pass_on)
+            found = attempt(value, pass_on)
             if found is not None:
                 value = found
                 break
@@ -70,10 +89,14 @@ def make_room(
 
 
 def _needing_room(prepared: Prepared, schedule: Schedule) -> Iterator[PreparedItem]:
-    """Unscheduled items whose predecessors are planned, in the greedy's order; then the late
-    items, costliest first (as they are once the unscheduled ones had their turn)."""
+    """Unscheduled items whose predecessors are planned, in the greedy's order; unscheduled
+    recurring occurrences; then the late items, costliest first (as they are once the
+    unscheduled ones had their turn)."""
     for item in flexible_order(prepared):
         if item.index not in schedule.placed and all(b in schedule.placed for b in item.after):
+            yield item
+    for item in prepared.items:
+        if item.fixed is not None and item.pinned is None and item.index not in schedule.placed:
             yield item
     yield from late_items(prepared, schedule)
 
@@ -89,102 +112,127 @@ def _replan_around(
 ) -> float | None:
     """Re-place ``chain`` (the item's predecessors, in order), the item (unscheduled or late)
     on ``tech``, then the movable work of ``evict_from`` taken out for them (what then fits
-    nowhere is passed on: ``_pass_on``); the new objective if it dropped below ``value``,
+    nowhere is handed over: ``hand_over``); the new objective if it dropped below ``value``,
     else None and the state as it was."""
     prepared, placed = state.prepared, state.schedule.placed
     saved = {item.index: state.unplace(item)} if item.index in placed else {}
     saved |= {a.index: state.unplace(a) for a in chain}
     since = min([item.earliest] + [starts[0] for _, starts in saved.values()])
-    evicted = _take_out(state, evict_from, since, keep=set(saved))
+    evicted = take_out(state, evict_from, since, keep=set(saved))
     saved |= evicted
     for a in chain:
         place_before_successors(state, a)
     place_before_successors(state, dataclasses.replace(item, eligible=(tech,)))
-    for other in _in_order(prepared, evicted):
-        _place_again(state, other, evicted[other.index])
+    for other in in_order(prepared, evicted):
+        place_again(state, other, evicted[other.index])
         if other.index not in placed and pass_on:
-            saved |= _pass_on(state, other, evict_from | {tech}, set(saved))
-    if item.index in placed and all(
-        _before_successors(prepared, state.schedule, prepared.items[i]) for i in saved
-    ):
-        found = schedule_objective(prepared, state.schedule)
-        if found < value - 1e-9:
-            return found
-    _undo(state, [item.index, *saved], saved)
-    return None
+            saved |= hand_over(state, other, evict_from | {tech}, set(saved))
+    return kept_if_better(state, item, saved, value)
 
 
-def _pass_on(
-    state: GreedyState, item: PreparedItem, busy: set[int], moved: set[int]
-) -> Placements:
-    """Place ``item``, taken out to make room and with nowhere left to go, on another
-    technician (not in ``busy``), by taking out that technician's movable work (not in
-    ``moved``) and placing it again after the item; what was taken out, or nothing.
+def _advance_chain(
+    state: GreedyState,
+    item: PreparedItem,
+    tech: int,
+    chain: list[PreparedItem],
+    value: float,
+    pass_on: bool,
+) -> float | None:
+    """Re-place ``chain`` (the item's predecessors, in order), each on its technician, and
+    the item on ``tech``, each ending in time by pushing aside the work in its way
+    (``make_way``): a late item's chain by when each must end for the item to end by its
+    due date (``_latest_ends``), an unscheduled item's as early as it can. The work pushed
+    aside is placed again after them (handed over where it fits nowhere: ``hand_over``); the
+    new objective if it dropped below ``value``, else None and the state as it was.
 
-    One step of passing on, not more: generated M, 30 deterministic units, the passes at the
-    end of seeds 0 and 1: 9,030 and 7,966 without passing on, 7,726 and 7,091 with one step,
-    7,926 and 7,395 with two."""
+    Unlike ``_replan_around``, it moves only the work in the chain's way, and also work
+    with planned successors (before them). A chain whose tasks spread over days between
+    other work leaves its last task late or out. The passes on saved search plans (30
+    deterministic units): generated S, four plans that left a chain task out, three now
+    plan it (none without this attempt); generated M, four plans, 3,325 / 3,559 / 3,970 /
+    5,963 points against 5,172 / 7,414 / 3,891 / 7,444 without it (16,817 in all against
+    23,921; 18,080 with latest ends in clock time, as if the next task followed at once;
+    19,175 with late chains, too, as early as they can)."""
     prepared, placed = state.prepared, state.schedule.placed
-    for tech in item.eligible:
-        if tech in busy:
+    late = item.index in placed
+    saved = {item.index: state.unplace(item)} if late else {}
+    saved |= {a.index: state.unplace(a) for a in chain}
+    techs = [saved[a.index][0] for a in chain]
+    ends = _latest_ends(prepared, item, tech, chain, techs) if late else {}
+    keep = set(saved) | {item.index}
+    pushed: Placements = {}
+    for member, on in [*zip(chain, techs, strict=True), (item, tech)]:
+        by = ends.get(member.index, -math.inf)
+        place_before_successors(state, member)
+        if member.index in placed and state.schedule.end(member) <= by:
             continue
-        saved = _take_out(state, {tech}, item.earliest, keep=moved)
-        place_before_successors(state, dataclasses.replace(item, eligible=(tech,)))
-        for other in _in_order(prepared, saved):
-            _place_again(state, other, saved[other.index])
-        if item.index in placed and all(i in placed for i in saved):
-            return saved
-        _undo(state, [item.index, *saved], saved)
-    return {}
+        if member.index in placed:
+            state.unplace(member)
+        pushed |= make_way(state, member, on, keep | set(pushed), by, move_chains=True)
+        if member.index not in placed:
+            place_before_successors(state, member)
+    saved |= pushed
+    for other in in_order(prepared, pushed):
+        place_again(state, other, pushed[other.index])
+        if other.index not in placed and pass_on:
+            saved |= hand_over(state, other, set(), keep | set(saved))
+    return kept_if_better(state, item, saved, value)
 
 
-def _take_out(
-    state: GreedyState, techs: set[int], since: int, keep: set[int]
-) -> Placements:
-    """Take out the movable work of ``techs`` ending after ``since``, but for ``keep`` and work
-    with planned successors (moving it would push their chain); where it was."""
-    prepared, placed = state.prepared, state.schedule.placed
-    evicted = [
-        other
-        for other in movable(prepared, state.schedule, techs, since)
-        if other.index not in keep
-        and not any(s in placed for s in prepared.successors.get(other.index, ()))
-    ]
-    return {other.index: state.unplace(other) for other in evicted}
+def _clear_the_time(
+    state: GreedyState, item: PreparedItem, tech: int, value: float, pass_on: bool
+) -> float | None:
+    """Place a recurring occurrence left out on ``tech`` at its fixed time, taking out the
+    technician's movable work then; that work is placed again after it (passed on where it
+    fits nowhere: ``hand_over``). The new objective if it dropped below ``value``, else None
+    and the state as it was.
+
+    The search can leave a fixed-time occurrence out that only one technician may take
+    because flexible work sits in its hours (generated S, 10 deterministic units, seed 6:
+    a 2 h scan left out, 8,000 points)."""
+    assert item.fixed is not None
+    prepared, schedule = state.prepared, state.schedule
+    start, end = item.fixed
+    saved = {
+        other.index: state.unplace(other)
+        for other in movable(prepared, schedule, {tech}, start)
+        if any(s < end and start < e for s, e in schedule.part_intervals(other))
+    }
+    place_fixed(state, dataclasses.replace(item, eligible=(tech,)))
+    for other in in_order(prepared, saved.copy()):
+        place_again(state, other, saved[other.index])
+        if other.index not in schedule.placed and pass_on:
+            saved |= hand_over(state, other, {tech}, set(saved) | {item.index})
+    return kept_if_better(state, item, saved, value)
 
 
-def _in_order(prepared: Prepared, saved: Placements) -> list[PreparedItem]:
-    """Taken-out work in the order it is placed again (``_order_key``)."""
-    return sorted((prepared.items[i] for i in saved), key=_order_key)
+def _latest_ends(
+    prepared: Prepared, item: PreparedItem, tech: int, chain: list[PreparedItem], on: list[int]
+) -> dict[int, float]:
+    """When the item (on ``tech``) and each task of its chain (predecessors, in order, on the
+    technicians ``on``) must end for the item to end by its due date: each task's successors
+    must still fit their effort into their technician's working time before their own
+    latest ends."""
+    ends: dict[int, float] = {item.index: math.inf if item.due is None else item.due}
+    techs = {item.index: tech} | {a.index: t for a, t in zip(chain, on, strict=True)}
+    for before in reversed(chain):  # every one has a successor in the chain or the item
+        ends[before.index] = min(
+            _latest_start(prepared, prepared.items[s], techs[s], ends[s])
+            for s in prepared.successors.get(before.index, ())
+            if s in ends
+        )
+    return ends
 
 
-def _place_again(state: GreedyState, item: PreparedItem, before: Placement) -> None:
-    """Where it was if still free (fewer changes), else as the greedy would."""
-    place_as_before(state, item, *before)
-    if item.index not in state.schedule.placed:
-        place_before_successors(state, item)
-
-
-def _undo(state: GreedyState, touched: list[int], saved: Placements) -> None:
-    """Take out the ``touched`` items that are placed, and put back the ``saved`` ones."""
-    for index in touched:
-        if index in state.schedule.placed:
-            state.unplace(state.prepared.items[index])
-    for index, placement in saved.items():
-        state.place(state.prepared.items[index], placement)
-
-
-def _order_key(item: PreparedItem) -> tuple:
-    """Work only one technician may do first (the rest can still go elsewhere), then by
-    priority and due date."""
-    due = math.inf if item.due is None else item.due
-    return (len(item.eligible) > 1, item.priority, due, item.index)
-
-
-def _before_successors(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> bool:
-    """Every planned successor of the item starts after it ends (and it is planned)."""
-    successors = [s for s in prepared.successors.get(item.index, ()) if s in schedule.placed]
-    if item.index not in schedule.placed:
-        return not successors
-    end = schedule.end(item)
-    return all(schedule.placed[s][1][0] >= end for s in successors)
+def _latest_start(prepared: Prepared, item: PreparedItem, tech: int, end: float) -> float:
+    """The latest start from which ``tech`` can do the item's effort by ``end``, working all
+    of every stretch it may work on it (-inf if it cannot)."""
+    remaining = item.effort
+    for lo, hi in reversed(prepared.allowed(item, prepared.technicians[tech])):
+        last = min(hi, end)
+        if last <= lo:
+            continue
+        if last - lo >= remaining:
+            return last - remaining
+        remaining -= int(last - lo)
+    return -math.inf

@@ -234,48 +234,189 @@ def test_room_is_made_for_left_out_work() -> None:
     assert sum(after.values()) < sum(before.values())
 
 
-def test_room_is_made_by_passing_work_on() -> None:
-    """One Monday, three full-day jobs of equal priority and three technicians: the DATEV job
-    only Ana can do is left out, Ana's network job could go to Ben, whose Microsoft 365 job
-    could go to Cem, who is free. Taking Ana's job out alone does not pay (it would be left
-    out instead); passing it on to Ben, and Ben's to Cem, plans all three jobs."""
+def _monday_team(
+    technicians: list[dict],
+    requests: list[dict],
+    projects: list[dict] = (),
+    recurring: list[dict] = (),
+    days: int = 1,
+):
+    """A scenario from Monday (technicians work 08:00-16:00 unless they say otherwise) for
+    the room-making tests."""
     from models.scenario import Scenario
-    from solver.greedy import GreedyState
-    from solver.room import make_room
 
-    def job(name: str, skill: str) -> dict:
-        return {
-            "id": name, "name": name, "customer": "keller", "skills": [skill], "effort": "8h",
-            "received": "2026-03-02T08:00", "due": "2026-03-02T16:00",
-        }
-
-    def technician(name: str, skills: list[str]) -> dict:
-        return {"id": name, "skills": skills, "hours": {"mon": "08:00-16:00"}}
-
-    prepared = prepare(
+    skills = sorted({skill for tech in technicians for skill in tech["skills"]})
+    return prepare(
         Scenario.model_validate(
             {
                 "name": "Passing work on",
                 "timezone": "Europe/Berlin",
-                "horizon": {"start": "2026-03-02", "days": 1},
-                "skills": ["datev", "network", "m365"],
-                "technicians": [
-                    technician("ana", ["datev", "network"]),
-                    technician("ben", ["network", "m365"]),
-                    technician("cem", ["m365"]),
-                ],
+                "horizon": {"start": "2026-03-02", "days": days},
+                "skills": skills,
+                "technicians": [{"hours": {"mon": "08:00-16:00"}, **tech} for tech in technicians],
                 "customers": [{"id": "keller", "name": "Autohaus Keller"}],
-                "service_requests": [
-                    job("payroll", "datev"), job("switch", "network"), job("mail", "m365")
-                ],
+                "service_requests": requests,
+                "projects": list(projects),
+                "recurring": list(recurring),
             }
         )
     )
+
+
+def _request(name: str, skill: str, effort: str = "8h", received: str = "08:00") -> dict:
+    return {
+        "id": name, "name": name, "customer": "keller", "skills": [skill], "effort": effort,
+        "received": f"2026-03-02T{received}", "due": "2026-03-02T16:00",
+    }
+
+
+@pytest.mark.parametrize("team", [3, 4, 5])
+def test_room_is_made_by_passing_work_on(team: int) -> None:
+    """One Monday, full-day jobs of equal priority, a chain of ``team`` technicians: the job
+    only the first can do is left out, each one's job could go to the next, and the last is
+    free. Taking the first one's job out alone does not pay (it would be left out instead);
+    passing the jobs on down the chain plans them all. Five technicians take three steps of
+    handing over (``solver.aside.HAND_OVER_STEPS``); one step was enough only for three."""
+    from solver.greedy import GreedyState
+    from solver.room import make_room
+
+    skill = [f"skill{k}" for k in range(team)]
+    prepared = _monday_team(
+        [{"id": f"tech{k}", "skills": skill[k : k + 2]} for k in range(team)],
+        [_request(f"job{k}", skill[k]) for k in range(team)],
+    )
     items = {item.id: item for item in prepared.items}
     state = GreedyState(prepared)
-    for name, tech in (("switch", 0), ("mail", 1)):  # Ana and Ben full, Cem free
-        monday = prepared.days[0].start
-        state.place(items[name], (tech, tuple(monday + 60 * h for h in (8, 10, 12, 14))))
+    monday = prepared.days[0].start
+    for k in range(team - 1):  # job k+1 on tech k: all full but the last; job0 left out
+        state.place(items[f"job{k + 1}"], (k, tuple(monday + 60 * h for h in (8, 10, 12, 14))))
+    before = _checked_terms(prepared, state.schedule)
+    after = _checked_terms(prepared, make_room(prepared, state.schedule))
+    assert before["unscheduled"] > 0
+    assert after["unscheduled"] == 0
+
+
+def test_work_passed_on_keeps_its_predecessor() -> None:
+    """The payroll run (12:00-16:00, only Ana) is left out; Ana's afternoon holds the switch
+    swap, whose preparation Ben did in the morning. The swap may go to Ben's afternoon if
+    Ben's mail job goes to Cem; the preparation must stay where it is for that (taken out
+    with Ben's other work, the swap could not be placed after it)."""
+    from solver.greedy import GreedyState
+    from solver.room import make_room
+
+    prepared = _monday_team(
+        [
+            {"id": "ana", "skills": ["datev", "network"]},
+            {"id": "ben", "skills": ["network", "m365"]},
+            {"id": "cem", "skills": ["m365"]},
+        ],
+        [_request("payroll", "datev", "4h", "12:00"), _request("mail", "m365", "4h", "12:00")],
+        [
+            {
+                "id": "swap", "name": "Switch swap", "customer": "keller",
+                "earliest": "2026-03-02", "target": "2026-03-02", "priority": 3,
+                "tasks": [
+                    {"id": "prepare", "name": "Prepare", "effort": "4h", "skills": ["network"]},
+                    {
+                        "id": "switch", "name": "Swap", "effort": "4h", "skills": ["network"],
+                        "after": ["prepare"],
+                    },
+                ],
+            }
+        ],
+    )
+    items = {item.id: item for item in prepared.items}
+    state = GreedyState(prepared)
+    morning, afternoon = (
+        tuple(prepared.days[0].start + 60 * h for h in hours) for hours in ((8, 10), (12, 14))
+    )
+    ana, ben = (prepared.technician_index[name] for name in ("ana", "ben"))
+    state.place(items["prepare"], (ben, morning))
+    state.place(items["switch"], (ana, afternoon))
+    state.place(items["mail"], (ben, afternoon))
+    before = _checked_terms(prepared, state.schedule)
+    after = _checked_terms(prepared, make_room(prepared, state.schedule))
+    assert before["unscheduled"] > 0
+    assert after["unscheduled"] == 0
+
+
+@pytest.mark.parametrize("late", [False, True])
+def test_room_is_made_by_moving_a_chain_earlier(late: bool) -> None:
+    """The payroll import (only Ana, due Tuesday) is left out (or, with ``late``, planned on
+    Wednesday) because the export before it sits on Tuesday: Ana's Monday holds the switch
+    swap, which Ben could do, but it has a planned successor (Ben configures on Tuesday),
+    so re-planning around the import leaves it where it is. Moving the chain earlier pushes
+    the swap aside to Ben's Monday, before its successor, and plans the import on time."""
+    from solver.greedy import GreedyState
+    from solver.room import make_room
+
+    def project(name: str, skill: str, tasks: tuple[str, str]) -> dict:
+        first, then = tasks
+        return {
+            "id": name, "name": name, "customer": "keller", "earliest": "2026-03-02",
+            "target": "2026-03-03", "priority": 3,
+            "tasks": [
+                {"id": first, "name": first, "effort": "8h", "skills": [skill]},
+                {"id": then, "name": then, "effort": "8h", "skills": [skill], "after": [first]},
+            ],
+        }
+
+    hours = dict.fromkeys(("mon", "tue", "wed"), "08:00-16:00")
+    prepared = _monday_team(
+        [
+            {"id": "ana", "skills": ["datev", "network"], "hours": hours},
+            {"id": "ben", "skills": ["network"], "hours": hours},
+        ],
+        [],
+        [
+            project("payroll", "datev", ("export", "import")),
+            project("network", "network", ("swap", "configure")),
+        ],
+        days=3 if late else 2,
+    )
+    items = {item.id: item for item in prepared.items}
+    state = GreedyState(prepared)
+    ana, ben = (prepared.technician_index[name] for name in ("ana", "ben"))
+    monday, tuesday, wednesday = (
+        tuple(prepared.day_of(prepared.days[0].start + 1440 * k).start + 60 * h
+              for h in (8, 10, 12, 14))
+        for k in range(3)
+    )
+    state.place(items["swap"], (ana, monday))
+    state.place(items["configure"], (ben, tuesday))
+    state.place(items["export"], (ana, tuesday))
+    if late:
+        state.place(items["import"], (ana, wednesday))
+    before = _checked_terms(prepared, state.schedule)
+    after = _checked_terms(prepared, make_room(prepared, state.schedule))
+    assert before["late" if late else "unscheduled"] > 0
+    assert after["late"] == after["unscheduled"] == 0
+
+
+def test_room_is_made_for_a_recurring_occurrence() -> None:
+    """Monday's patch run (13:00-15:00) only Ana can do; the search left her switch job in
+    those hours and the patch run out. Ben could take the job: it moves, and the patch run
+    is planned at its time."""
+    from solver.greedy import GreedyState
+    from solver.room import make_room
+
+    prepared = _monday_team(
+        [
+            {"id": "ana", "skills": ["patching", "network"]},
+            {"id": "ben", "skills": ["network"]},
+        ],
+        [_request("switch", "network", "4h")],
+        recurring=[
+            {
+                "id": "patch", "name": "Patch run", "rule": "FREQ=WEEKLY;BYDAY=MO",
+                "time": "13:00-15:00", "skills": ["patching"],
+            }
+        ],
+    )
+    items = {item.id: item for item in prepared.items}
+    state = GreedyState(prepared)
+    ana = prepared.technician_index["ana"]
+    state.place(items["switch"], (ana, tuple(prepared.days[0].start + 60 * h for h in (12, 14))))
     before = _checked_terms(prepared, state.schedule)
     after = _checked_terms(prepared, make_room(prepared, state.schedule))
     assert before["unscheduled"] > 0
