@@ -249,7 +249,7 @@ def _monday_team(
     return prepare(
         Scenario.model_validate(
             {
-                "name": "Passing work on",
+                "name": "Making room",
                 "timezone": "Europe/Berlin",
                 "horizon": {"start": "2026-03-02", "days": days},
                 "skills": skills,
@@ -378,9 +378,8 @@ def test_room_is_made_by_moving_a_chain_earlier(late: bool) -> None:
     state = GreedyState(prepared)
     ana, ben = (prepared.technician_index[name] for name in ("ana", "ben"))
     monday, tuesday, wednesday = (
-        tuple(prepared.day_of(prepared.days[0].start + 1440 * k).start + 60 * h
-              for h in (8, 10, 12, 14))
-        for k in range(3)
+        tuple(prepared.days[0].start + 1440 * day + 60 * h for h in (8, 10, 12, 14))
+        for day in range(3)
     )
     state.place(items["swap"], (ana, monday))
     state.place(items["configure"], (ben, tuesday))
