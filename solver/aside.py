@@ -63,7 +63,7 @@ def hand_over(
         # its predecessors stay: without them it cannot be placed
         saved = make_way(state, item, tech, moved | prepared.ancestors(item))
         if item.index in placed:
-            for other in in_order(prepared, saved.copy()):
+            for other in in_order(prepared, saved):  # the list is made first
                 place_again(state, other, saved[other.index])
                 if other.index not in placed and steps > 1:
                     keep = moved | set(saved) | {item.index}
@@ -97,10 +97,8 @@ def make_way(
     in_the_way = sorted(
         (
             other
-            for other in movable(prepared, schedule, {tech}, ready)
-            if other.index not in keep
-            and (by > -math.inf or len(other.eligible) > 1)
-            and (move_chains or not _has_planned_successors(prepared, schedule, other))
+            for other in _in_the_way(state, {tech}, ready, keep, move_chains)
+            if by > -math.inf or len(other.eligible) > 1
         ),
         key=lambda other: (len(other.eligible) == 1, schedule.placed[other.index][1][0]),
     )
@@ -127,15 +125,16 @@ def take_out(
 
 
 def _in_the_way(
-    state: GreedyState, techs: set[int], since: int, keep: set[int]
+    state: GreedyState, techs: set[int], since: int, keep: set[int], move_chains: bool = False
 ) -> list[PreparedItem]:
-    """The movable work of ``techs`` ending after ``since``, but for ``keep`` and work with
-    planned successors (moving it would push their chain)."""
+    """The movable work of ``techs`` ending after ``since``, but for ``keep`` and, unless
+    ``move_chains``, work with planned successors (moving it would push their chain)."""
     prepared, schedule = state.prepared, state.schedule
     return [
         other
         for other in movable(prepared, schedule, techs, since)
-        if other.index not in keep and not _has_planned_successors(prepared, schedule, other)
+        if other.index not in keep
+        and (move_chains or not _has_planned_successors(prepared, schedule, other))
     ]
 
 

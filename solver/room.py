@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 
 from models.prepare import Prepared, PreparedItem
@@ -67,25 +67,11 @@ def make_room(
     """
     state = state_of(prepared, schedule)
     value = schedule_objective(prepared, state.schedule)
-    placed = state.schedule.placed
     for item in _needing_room(prepared, state.schedule):
         chain = in_order(prepared, prepared.ancestors(item))
         if any(a.fixed is not None or a.pinned is not None for a in chain):
             continue
-        chain_techs = {placed[a.index][0] for a in chain}
-        advances = [partial(_advance_chain, state, item, tech, chain) for tech in item.eligible]
-        replans = [
-            partial(_replan_around, state, item, tech, chain, evict_from)
-            for tech in item.eligible
-            for evict_from in (set(), {tech}, {tech} | chain_techs)  # ever more moves
-        ]
-        if item.fixed is not None:
-            attempts = [partial(_clear_the_time, state, item, tech) for tech in item.eligible]
-        elif item.index in placed:
-            attempts = advances + replans
-        else:
-            attempts = replans + advances
-        for attempt in attempts:
+        for attempt in _attempts(state, item, chain):
             tries -= 1
             if tries < 0 or time.perf_counter() > until:
                 return finished(state)
@@ -94,6 +80,22 @@ def make_room(
                 value = found
                 break
     return finished(state)
+
+
+def _attempts(
+    state: GreedyState, item: PreparedItem, chain: list[PreparedItem]
+) -> Sequence[Callable[[float, bool], float | None]]:
+    """The re-plannings to try for the item, in turn (see ``make_room``)."""
+    if item.fixed is not None:
+        return [partial(_clear_the_time, state, item, tech) for tech in item.eligible]
+    chain_techs = {state.schedule.placed[a.index][0] for a in chain}
+    advances = [partial(_advance_chain, state, item, tech, chain) for tech in item.eligible]
+    replans = [
+        partial(_replan_around, state, item, tech, chain, evict_from)
+        for tech in item.eligible
+        for evict_from in (set(), {tech}, {tech} | chain_techs)  # ever more moves
+    ]
+    return advances + replans if item.index in state.schedule.placed else replans + advances
 
 
 def _needing_room(prepared: Prepared, schedule: Schedule) -> Iterator[PreparedItem]:
@@ -208,7 +210,7 @@ def _clear_the_time(
         if any(s < end and start < e for s, e in schedule.part_intervals(other))
     }
     place_fixed(state, dataclasses.replace(item, eligible=(tech,)))
-    for other in in_order(prepared, saved.copy()):
+    for other in in_order(prepared, saved):
         place_again(state, other, saved[other.index])
         if other.index not in schedule.placed and pass_on:
             saved |= hand_over(state, other, {tech}, set(saved) | {item.index})
