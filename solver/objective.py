@@ -1,7 +1,7 @@
 """The objective of a schedule, computed by the engines for their own decisions.
 
-The same formula as ``models.check`` (which stays the authority for every emitted plan);
-the engines need it fast and in minutes, without building a plan first.
+The same formula as ``models.check_objective`` (which stays the authority for every emitted
+plan); the engines need it fast and in minutes, without building a plan first.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ from typing import Literal
 
 from ortools.sat.python import cp_model
 
-from models.check import Violation, evaluate
+from models.check import evaluate
+from models.check_context import Violation
 from models.plan import Assignment, Plan, Reserve, ReservePeriod, Unscheduled
 from models.prepare import Prepared, prepare
 from models.replan import previous_placements
