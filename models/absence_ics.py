@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import recurring_ical_events
 from icalendar import Calendar, Component, Event
 
-from models.scenario import Absence
+from models.scenario_calendar import Absence
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ day; a custom profile gives 24 weights per weekday, scaled so that the mean work
 
 from __future__ import annotations
 
-from models.scenario import WEEKDAYS, IncidentPriority, Incidents
+from models.scenario_fields import WEEKDAYS
+from models.scenario_incidents import IncidentPriority, Incidents
 from models.units import Duration
 
 OFFICE_DAY = (

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 import holidays as holidays_lib
 from dateutil.rrule import rrulestr
 
-from models.scenario import Absence, Scenario
+from models.scenario import Scenario
+from models.scenario_calendar import Absence
 from models.units import Duration
 
 Interval = tuple[int, int]

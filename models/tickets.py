@@ -30,7 +30,8 @@ import numpy as np
 from dateutil import parser as date_parser
 
 from models.io import ScenarioError, read_bytes
-from models.scenario import WEEKDAYS, Incidents
+from models.scenario_fields import WEEKDAYS
+from models.scenario_incidents import Incidents
 
 MAX_BYTES = 512 * 1024 * 1024
 """Largest export read; a year of a big ITSM instance stays far below."""

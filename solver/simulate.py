@@ -59,7 +59,7 @@ import numpy as np
 from models.forecast import elapsed_minutes, hourly_arrivals
 from models.plan import Plan
 from models.prepare import Interval, Prepared, PreparedTechnician, merge, subtract
-from models.scenario import Incidents
+from models.scenario_incidents import Incidents
 
 Distribution = Literal["lognormal", "exponential"]
 OVERTIME_CAP = 120

@@ -14,7 +14,8 @@ from typing import Any
 
 from models.forecast import urgent_classes
 from models.prepare import prepare
-from models.scenario import Buffer, Scenario
+from models.scenario import Scenario
+from models.scenario_incidents import Buffer
 from solver.scaleout import run_jobs
 from solver.simulate import simulate
 from solver.solve import SolveParams, solve

@@ -17,7 +17,7 @@ import yaml
 from models.absence_ics import read_absences
 from models.io import ScenarioError, load_scenario, scenario_from_data
 from models.prepare import prepare
-from models.scenario import Absence
+from models.scenario_calendar import Absence
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIRST, LAST = date(2026, 3, 2), date(2026, 3, 29)  # the design example's horizon

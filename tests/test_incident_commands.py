@@ -10,7 +10,8 @@ import pytest
 import yaml
 from conftest import Run, run_cli
 
-from models.scenario import Incidents, Scenario
+from models.scenario import Scenario
+from models.scenario_incidents import Incidents
 
 SERVICENOW = Path(__file__).resolve().parents[2] / "shared" / "data" / "servicenow_incidents.csv"
 

@@ -14,7 +14,8 @@ from models.io import load_scenario
 from models.plan import Plan
 from models.prepare import Prepared, prepare
 from models.replan import anchor, freeze_end
-from models.scenario import Absence, Scenario
+from models.scenario import Scenario
+from models.scenario_calendar import Absence
 from solver.solve import PlanResult, SolveParams, solve
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from models.io import ScenarioError
-from models.scenario import WEEKDAYS, Incidents
+from models.scenario_fields import WEEKDAYS
+from models.scenario_incidents import Incidents
 from models.tickets import (
     FitOptions,
     TicketFit,

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import pandas as pd
 import yaml
 
-from models.scenario import WEEKDAYS
+from models.scenario_fields import WEEKDAYS
 
 Kind = Literal["text", "list", "bool", "number"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from models.io import ScenarioError, load_scenario, write_json
 from models.prepare import Prepared, prepare
 from models.replan import Replan, anchor, annotate, freeze_end
-from models.scenario import Buffer
+from models.scenario_incidents import Buffer
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
 

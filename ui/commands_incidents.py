@@ -19,7 +19,8 @@ from pathlib import Path
 import yaml
 
 from models.io import write_atomic
-from models.scenario import WEEKDAYS, Incidents
+from models.scenario_fields import WEEKDAYS
+from models.scenario_incidents import Incidents
 from models.tickets import FitOptions, TicketFit, fit_tickets, skipped_message
 from models.units import parse_duration
 from solver.queueing import Queue, Staffing, required_agents
