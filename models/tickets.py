@@ -10,33 +10,33 @@ What the fit estimates, from the rows' opened time (local wall clock as exported
 - ``profile``: mean arrivals in each hour of each weekday, scaled so that the mean of the
   five working days' totals equals ``per_day`` (public holidays are not known and count as
   ordinary days);
-- ``handling``: from resolved - opened (see `handling_estimate`);
-- ``priorities``: shares of the priority labels, mapped to P1..P5 (see `priority_class`).
+- ``handling``: from resolved - opened (see `models.ticket_stats.handling_estimate`);
+- ``priorities``: shares of the priority labels, mapped to P1..P5
+  (see `models.ticket_stats.priority_class`).
 """
 
 from __future__ import annotations
 
-import csv
-import difflib
-import io
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
-from dateutil import parser as date_parser
 
-from models.io import ScenarioError, read_bytes
-from models.scenario_fields import WEEKDAYS
+from models.io import ScenarioError
 from models.scenario_incidents import Incidents
+from models.ticket_csv import date_reader, find_column, is_missing, read_table
+from models.ticket_stats import (
+    arrival_profile,
+    format_minutes,
+    handling_estimate,
+    priority_class,
+    rounded,
+)
 
-MAX_BYTES = 512 * 1024 * 1024
-"""Largest export read; a year of a big ITSM instance stays far below."""
-MISSING = frozenset({"", "?", "-", "n/a", "na", "null", "none", "nan", "#n/a"})
-"""Cell values that mean "no value" (compared lower-case)."""
 # fmt: off
 OPENED = (
     "opened_at", "opened", "opened on", "open date", "created", "created at", "created on",
@@ -61,27 +61,8 @@ P4 low 24h, P5 planning 72h. Hours, not ``d``: in the scenario format ``d`` mean
 days (lead times) and is not part of a duration's minutes."""
 OTHER_RESPONSE = "8h"
 """Response target of a priority label that maps to no P1..P5."""
-_WORDS = dict.fromkeys(("critical", "kritisch", "urgent", "dringend"), 1)
-_WORDS |= dict.fromkeys(("high", "hoch"), 2) | dict.fromkeys(("low", "niedrig"), 4)
-_WORDS |= dict.fromkeys(("medium", "moderate", "normal", "mittel"), 3)
-_WORDS |= dict.fromkeys(("planning", "planung"), 5)
-_LEADING = re.compile(r"\s*(?:p|prio(?:rity|rität)?)?\s*[-:#]?\s*([1-5])(?![0-9])", re.I)
 MAX_OTHER_LABELS = 12
 """More distinct unmapped labels than this: the column is not a priority."""
-# fmt: off
-FORMATS = (
-    "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
-    "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S", "iso", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
-    "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p",
-    "%d/%m/%y %H:%M", "%d.%m.%y %H:%M", "%d/%m/%Y", "%d.%m.%Y", "%m/%d/%Y",
-)
-# fmt: on
-"""Explicit formats tried on a sample, day-first first; the best one parses the column."""
-_DATE_LIKE = re.compile(r"[0-9]{4}|[0-9]{1,2}[./-][0-9]{1,2}[./-][0-9]{2}")
-SAMPLE = 500
-"""Values of a column tried against each of `FORMATS`."""
-CAP_QUANTILE = 0.95
-"""Handling times above this quantile are capped to it (winsorised)."""
 LONG_HANDLING = 8 * 60
 """A median resolved - opened time above this many minutes is flagged as elapsed time."""
 
@@ -143,176 +124,7 @@ class TicketFit:
     last: date = date.min
 
 
-# -- reading ---------------------------------------------------------------------------------
-def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a CSV export; delimiter ``,`` ``;`` tab or ``|`` from the header.
-
-    Raises
-    ------
-    ScenarioError
-        The file is missing, a directory, binary, empty or not text.
-    """
-    source = str(path)
-    raw = _read_bytes(path)
-    if b"\x00" in raw[:65536]:
-        hint = " (an Excel workbook?)" if raw.startswith(b"PK\x03\x04") else ""
-        raise ScenarioError(source, [f"is a binary file{hint}, not CSV; export it as CSV"])
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ScenarioError(
-            source, [f"is not UTF-8 text (byte {error.start}); export it as UTF-8 CSV"]
-        ) from None
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    if not first_line.strip():
-        raise ScenarioError(source, ["is empty; expected a CSV export with a header row"])
-    delimiter = max(",;\t|", key=first_line.count)
-    limit = csv.field_size_limit(MAX_BYTES)  # long ticket descriptions are no error
-    try:
-        table = list(csv.reader(io.StringIO(text.lstrip("\r\n")), delimiter=delimiter))
-    except csv.Error as error:
-        raise ScenarioError(source, [f"is not readable as CSV: {error}"]) from None
-    finally:
-        csv.field_size_limit(limit)
-    header = [name.strip() for name in table[0]]
-    return header, table[1:]
-
-
-def _read_bytes(path: Path) -> bytes:
-    return read_bytes(path, wanted="a ticket export (CSV)", limit=MAX_BYTES)
-
-
-def _plain(name: str) -> str:
-    return re.sub(r"[\s_\-]+", "", name.casefold())
-
-
-def find_column(
-    header: Sequence[str], wanted: str | None, candidates: Sequence[str], role: str, source: str
-) -> int | None:
-    """Index of the column ``wanted`` (or the first candidate present); None if no candidate.
-
-    Raises
-    ------
-    ScenarioError
-        ``wanted`` names no column: the message lists the columns and the nearest name.
-    """
-    plain = [_plain(name) for name in header]
-    if wanted is None:
-        for candidate in candidates:
-            if _plain(candidate) in plain:
-                return plain.index(_plain(candidate))
-        return None
-    if wanted in header:
-        return header.index(wanted)
-    if _plain(wanted) in plain:
-        return plain.index(_plain(wanted))
-    close = difflib.get_close_matches(wanted, list(header), n=1, cutoff=0.5)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    raise ScenarioError(
-        source, [f"no column '{wanted}' for {role}{hint}; columns: {', '.join(header)}"]
-    )
-
-
-def is_missing(value: str) -> bool:
-    """True for an empty cell or a placeholder such as ``?``, ``N/A``, ``NULL``."""
-    return value.strip().casefold() in MISSING
-
-
-# -- dates -----------------------------------------------------------------------------------
-def _parse_with(fmt: str) -> Callable[[str], datetime]:
-    if fmt == "iso":
-        return datetime.fromisoformat
-    return lambda value: datetime.strptime(value, fmt)
-
-
-def detect_format(values: Sequence[str]) -> str | None:
-    """The format of `FORMATS` that parses most of ``values`` (first wins ties); None if none."""
-    sample = [v.strip() for v in values[:SAMPLE]]
-    best, best_count = None, 0
-    for fmt in FORMATS:
-        parse, count = _parse_with(fmt), 0
-        for value in sample:
-            try:
-                parse(value)
-                count += 1
-            except ValueError:
-                pass
-        if count > best_count:
-            best, best_count = fmt, count
-    return best
-
-
-def date_reader(values: Sequence[str], fmt: str | None) -> Callable[[str], datetime | None]:
-    """A parser for one column: ``fmt`` only if given; else the detected format, then dateutil.
-
-    The parser returns None for an unparsable value and drops time zones (the hour of
-    the day is read as written).
-    """
-    if fmt is not None:
-        return _strict(_parse_with(fmt))
-    detected = detect_format(values)
-    fast = _parse_with(detected) if detected else None
-
-    def parse(value: str) -> datetime | None:
-        text = value.strip()
-        if fast is not None:
-            try:
-                return fast(text).replace(tzinfo=None)
-            except ValueError:
-                pass
-        if not _DATE_LIKE.search(text):
-            return None
-        try:
-            return date_parser.parse(text, dayfirst=True).replace(tzinfo=None)
-        except (ValueError, OverflowError):
-            return None
-
-    return parse
-
-
-def _strict(parse: Callable[[str], datetime]) -> Callable[[str], datetime | None]:
-    def strict(value: str) -> datetime | None:
-        try:
-            return parse(value.strip()).replace(tzinfo=None)
-        except ValueError:
-            return None
-
-    return strict
-
-
 # -- the fit ---------------------------------------------------------------------------------
-def priority_class(label: str) -> str:
-    """``"1 - Critical"``, ``"P1"``, ``"Critical"`` -> ``"P1"``; unknown labels stay as written."""
-    match = _LEADING.match(label)
-    if match:
-        return f"P{match[1]}"
-    word = label.strip().casefold()
-    if word in _WORDS:
-        return f"P{_WORDS[word]}"
-    return label.strip()[:40]
-
-
-def handling_estimate(minutes: np.ndarray) -> tuple[float, float]:
-    """Mean and coefficient of variation of handling minutes, robust to a long tail.
-
-    Values above the `CAP_QUANTILE` quantile are capped to it (winsorised) before mean and
-    cv are taken: a ticket left open for weeks then counts like one at the quantile, so a
-    few forgotten tickets cannot dominate the mean, yet a heavy tail still raises cv.
-    """
-    cap = float(np.quantile(minutes, CAP_QUANTILE))
-    capped = np.minimum(minutes, cap)
-    mean = float(capped.mean())
-    cv = float(capped.std() / mean) if mean > 0 else 0.0
-    return mean, cv
-
-
-def format_minutes(minutes: float) -> str:
-    """Whole minutes as a scenario duration without days: 45m, 3h20m, 50h."""
-    total = max(1, round(minutes))
-    hours, rest = divmod(total, 60)
-    return (f"{hours}h" if hours else "") + (f"{rest}m" if rest or not hours else "")
-
-
 def _shares(labels: Counter[str]) -> list[dict[str, object]]:
     total = sum(labels.values())
     names = sorted(labels, key=lambda n: (not re.fullmatch(r"P[1-5]", n), n))
@@ -323,38 +135,6 @@ def _shares(labels: Counter[str]) -> list[dict[str, object]]:
         {"name": n, "share": s, "response": RESPONSE.get(n, OTHER_RESPONSE)}
         for n, s in zip(names, shares, strict=True)
     ]
-
-
-def _rounded(value: float) -> float:
-    return float(f"{value:.4g}")
-
-
-def arrival_profile(
-    opened: Sequence[datetime], first: date, last: date
-) -> tuple[float, dict[str, list[float]]]:
-    """``per_day`` and the weekday/hour weights of arrivals observed from ``first`` to ``last``.
-
-    Returns
-    -------
-    per_day : float
-        Arrivals per working day (Mon-Fri) of the period.
-    profile : dict
-        Weekday -> 24 mean arrivals per hour, scaled so that the mean of the five working
-        days' totals is ``per_day``.
-    """
-    counts = np.zeros((7, 24))
-    np.add.at(counts, ([t.weekday() for t in opened], [t.hour for t in opened]), 1)
-    days = np.zeros(7)
-    for offset in range((last - first).days + 1):
-        days[(first + timedelta(days=offset)).weekday()] += 1
-    if not days[:5].sum():
-        raise ValueError("the period holds no working day (Mon-Fri)")
-    per_day = counts[:5].sum() / days[:5].sum()
-    mean = counts / np.maximum(days, 1)[:, None]
-    working_total = mean[:5].sum(axis=1)[days[:5] > 0].mean()
-    if working_total > 0:
-        mean *= per_day / working_total
-    return float(per_day), {d: [_rounded(v) for v in mean[i]] for i, d in enumerate(WEEKDAYS)}
 
 
 @dataclass
@@ -423,7 +203,7 @@ def fit_tickets(path: Path, options: FitOptions | None = None) -> TicketFit:
         notes.append("every opened time is 00:00 (dates only): the hourly shape is meaningless")
     incidents = Incidents.model_validate(
         {
-            "per_day": _rounded(per_day),
+            "per_day": rounded(per_day),
             "profile": profile,
             "handling": handling,
             "priorities": priorities,
@@ -498,7 +278,7 @@ def _scaled(
         raise ScenarioError(source, ["no arrivals on working days: nothing to scale"])
     factor = target / per_day
     notes.append(f"scaled arrivals by {factor:.4g} (from {per_day:.1f} to {target:g} per day)")
-    scaled = {day: [_rounded(w * factor) for w in weights] for day, weights in profile.items()}
+    scaled = {day: [rounded(w * factor) for w in weights] for day, weights in profile.items()}
     return target, scaled
 
 

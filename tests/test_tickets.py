@@ -1,4 +1,5 @@
-"""Reading ticket exports and fitting the ``incidents:`` section (``models.tickets``).
+"""Reading ticket exports and fitting the ``incidents:`` section (``models.tickets``,
+``models.ticket_csv``, ``models.ticket_stats``).
 
 The real ServiceNow export in ../shared/data must be there: a missing file fails the test.
 """
@@ -15,16 +16,9 @@ import pytest
 from models.io import ScenarioError
 from models.scenario_fields import WEEKDAYS
 from models.scenario_incidents import Incidents
-from models.tickets import (
-    FitOptions,
-    TicketFit,
-    detect_format,
-    fit_tickets,
-    format_minutes,
-    handling_estimate,
-    priority_class,
-    skipped_message,
-)
+from models.ticket_csv import detect_format
+from models.ticket_stats import format_minutes, handling_estimate, priority_class
+from models.tickets import FitOptions, TicketFit, fit_tickets, skipped_message
 
 SERVICENOW = Path(__file__).resolve().parents[2] / "shared" / "data" / "servicenow_incidents.csv"
 
