@@ -39,9 +39,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from models.intervals import Interval, merge
-from models.io import ScenarioError, describe_errors, read_text
+from models.io import read_text
 from models.plan import DUTY_REASON, Assignment, Plan
 from models.prepare import Prepared
+from models.problems import ScenarioError, describe_errors
 from models.records import KINDS, PreparedItem, PreparedTechnician
 
 DAY = 1440

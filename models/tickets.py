@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 from dateutil import parser as date_parser
 
-from models.io import ScenarioError, read_bytes
+from models.io import read_bytes
+from models.problems import ScenarioError
 from models.scenario import WEEKDAYS, Incidents
 
 MAX_BYTES = 512 * 1024 * 1024

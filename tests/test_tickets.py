@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.io import ScenarioError
+from models.problems import ScenarioError
 from models.scenario import WEEKDAYS, Incidents
 from models.tickets import (
     FitOptions,
