@@ -13,7 +13,8 @@ from datetime import date
 from pathlib import Path
 
 from models.check import evaluate
-from models.io import load_scenario, parse_document, read_text
+from models.io import load_scenario, read_text
+from models.parsing import parse_document
 from models.prepare import Prepared, prepare
 from models.replan import anchor, freeze_end
 from models.scenario import Scenario

@@ -20,9 +20,10 @@ from pydantic import ValidationError
 from models.check_context import Context, Violation
 from models.check_objective import key_figures, objective_terms
 from models.check_rules import CHECKS
-from models.io import ScenarioError, describe_errors, read_text
+from models.io import read_text
 from models.plan import Plan
 from models.prepare import Prepared
+from models.problems import ScenarioError, describe_errors
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from models.intervals import Interval, merge
 from models.plan import Assignment, Plan
-from models.prepare import Interval, Prepared, PreparedItem, PreparedTechnician, merge
+from models.prepare import Prepared
+from models.records import PreparedItem, PreparedTechnician
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from models.check_context import Context
-from models.prepare import KINDS, PreparedItem
+from models.records import KINDS, PreparedItem
 
 DAY = 1440
 

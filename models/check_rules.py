@@ -14,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 
 from models.check_context import Context, Part, Violation, violation
+from models.intervals import Interval, merge
 from models.plan import DUTY_REASON
-from models.prepare import Interval, merge
 
 
 def inside(intervals: list[Interval], start: int, end: int) -> bool:

@@ -27,7 +27,8 @@ from icalendar import Calendar, Event, Timezone, vText
 from icalendar.enums import STATUS, TRANSP
 
 from models.plan import DUTY_REASON, Plan
-from models.prepare import Prepared, PreparedItem
+from models.prepare import Prepared
+from models.records import PreparedItem
 
 PRODID = "-//mspplan//mspplan capacity planner//EN"
 TEAM = "team"

@@ -17,81 +17,11 @@ from zoneinfo import ZoneInfo
 import holidays as holidays_lib
 from dateutil.rrule import rrulestr
 
+from models.intervals import Interval, clip, intersect, merge, subtract
+from models.records import Day, PreparedItem, PreparedTechnician, split_effort
 from models.scenario import Scenario
 from models.scenario_calendar import Absence
 from models.units import Duration
-
-Interval = tuple[int, int]
-KINDS = ("project", "recurring", "maintenance", "service_request")
-MAX_PART_MINUTES = 120
-"""Longer work is split into equal parts of at most 2 h, by one technician, in order."""
-
-
-@dataclass(frozen=True)
-class Day:
-    index: int
-    date: date
-    start: int
-    end: int
-    working: bool
-    """Monday to Friday and not a public holiday."""
-
-
-@dataclass(frozen=True)
-class PreparedTechnician:
-    index: int
-    id: str
-    name: str
-    skills: frozenset[str]
-    available: list[Interval]
-    """Working hours minus absences and holidays, sorted, each inside one day."""
-    absences: list[tuple[Interval, str]]
-    after_hours: bool
-    max_minutes_per_day: int | None
-    team_rank: tuple[int, int] = (0, 1)
-    """(place in the whole team, team size): kept when engines work on part of the team."""
-
-    def available_on(self, day: Day) -> list[Interval]:
-        """The available segments that lie in ``day``."""
-        lo = bisect.bisect_left(self.available, (day.start, day.start))
-        hi = bisect.bisect_left(self.available, (day.end, day.end))
-        return self.available[lo:hi]
-
-
-@dataclass(frozen=True)
-class PreparedItem:
-    index: int
-    id: str
-    kind: str
-    name: str
-    customer: str | None
-    priority: int
-    skills: frozenset[str]
-    effort: int
-    """Minutes, rounded up to the slot grid."""
-    parts: tuple[int, ...]
-    earliest: int
-    due: int | None
-    """Target or due moment in minutes (may lie outside the horizon); None: no date."""
-    fixed: Interval | None = None
-    """Recurring occurrences: the one interval they must occupy."""
-    technician: int | None = None
-    windows: list[Interval] | None = None
-    """The customer's maintenance windows, when the item must lie inside them."""
-    after: tuple[int, ...] = ()
-    eligible: tuple[int, ...] = ()
-    """Technicians with every needed skill (only the named one, if fixed)."""
-    deadline: int | None = None
-    """Hard latest end; only set inside the engines (a successor that stays where it is)."""
-    required: bool = False
-    """Must be scheduled: set inside the engines (its successor is scheduled) and for pins."""
-    pinned: tuple[int, ...] | None = None
-    """Frozen by a replan (``models.replan``): its parts start exactly here, on ``technician``."""
-
-    @property
-    def weight(self) -> int:
-        """Priority factor: priority 1 weighs 5, priority 5 weighs 1."""
-        return 6 - self.priority
 
 
 @dataclass
@@ -223,69 +153,6 @@ class Prepared:
     def capacity(self, tech: PreparedTechnician) -> int:
         """Available minutes of a technician over the horizon."""
         return sum(e - s for s, e in tech.available)
-
-
-# -- interval arithmetic on sorted, disjoint lists -----------------------------------------
-def intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
-    """Pairwise intersection of two sorted lists of disjoint intervals."""
-    out, i, j = [], 0, 0
-    while i < len(a) and j < len(b):
-        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if start < end:
-            out.append((start, end))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return out
-
-
-def clip(intervals: list[Interval], lo: int, hi: int) -> list[Interval]:
-    """The parts of sorted, disjoint ``intervals`` inside [lo, hi)."""
-    k = max(0, bisect.bisect_left(intervals, (lo, lo)) - 1)
-    out = []
-    for start, end in intervals[k:]:
-        if start >= hi:
-            break
-        if end > lo:
-            out.append((max(start, lo), min(end, hi)))
-    return out
-
-
-def subtract(a: list[Interval], cuts: list[Interval]) -> list[Interval]:
-    """``a`` minus the union of ``cuts`` (any order, may overlap)."""
-    out = []
-    cuts = sorted(cuts)
-    for start, end in a:
-        cursor = start
-        for cut_start, cut_end in cuts:
-            if cut_end <= cursor or cut_start >= end:
-                continue
-            if cut_start > cursor:
-                out.append((cursor, cut_start))
-            cursor = max(cursor, cut_end)
-        if cursor < end:
-            out.append((cursor, end))
-    return out
-
-
-def merge(intervals: list[Interval]) -> list[Interval]:
-    """Sorted union of intervals."""
-    out: list[Interval] = []
-    for start, end in sorted(intervals):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
-
-
-def split_effort(effort: int, slot: int) -> tuple[int, ...]:
-    """Equal parts of at most MAX_PART_MINUTES on the slot grid, adding up to ``effort``."""
-    slots = effort // slot
-    count = max(1, math.ceil(effort / MAX_PART_MINUTES))
-    base, extra = divmod(slots, count)
-    return tuple((base + (k < extra)) * slot for k in range(count))
 
 
 # -- building --------------------------------------------------------------------------------

@@ -22,8 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from models.intervals import Interval, intersect, merge, subtract
 from models.plan import Plan, Released
-from models.prepare import Interval, Prepared, PreparedItem, intersect, merge, subtract
+from models.prepare import Prepared
+from models.records import PreparedItem
 from models.units import parse_duration
 
 

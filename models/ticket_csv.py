@@ -18,7 +18,8 @@ from pathlib import Path
 
 from dateutil import parser as date_parser
 
-from models.io import ScenarioError, read_bytes
+from models.io import read_bytes
+from models.problems import ScenarioError
 
 MAX_BYTES = 512 * 1024 * 1024
 """Largest export read; a year of a big ITSM instance stays far below."""

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.io import ScenarioError
+from models.problems import ScenarioError
 from models.scenario_incidents import Incidents
 from models.ticket_csv import date_reader, find_column, is_missing, read_table
 from models.ticket_stats import (

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.io import ScenarioError, kind_of, parse_document, read_text, scenario_from_data
+from models.io import read_text, scenario_from_data
+from models.parsing import parse_document
+from models.problems import ScenarioError, kind_of
 from models.scenario import Scenario
 from models.units import shown
 

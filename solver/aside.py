@@ -7,7 +7,8 @@ import dataclasses
 import math
 from collections.abc import Iterable
 
-from models.prepare import Prepared, PreparedItem
+from models.prepare import Prepared
+from models.records import PreparedItem
 from models.replan import Placement
 from solver.greedy import GreedyState, Placements, place_as_before
 from solver.moves import movable, place_before_successors

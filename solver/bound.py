@@ -28,7 +28,9 @@ import itertools
 import math
 from collections import defaultdict
 
-from models.prepare import Interval, Prepared, PreparedItem
+from models.intervals import Interval
+from models.prepare import Prepared
+from models.records import PreparedItem
 from solver.buffer import buffer_level, percent_blocks
 
 

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from models.forecast import elapsed_minutes, hourly_arrivals, urgent_classes
-from models.prepare import Day, Interval, Prepared, PreparedTechnician, clip, merge, subtract
+from models.intervals import Interval, clip, merge, subtract
+from models.prepare import Prepared
+from models.records import Day, PreparedTechnician
 from models.replan import KeepFree
 from solver.queueing import Queue, required_agents
 

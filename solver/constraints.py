@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
-from models.prepare import merge
+from models.intervals import merge
 from solver.variables import Variables, as_domain
 
 

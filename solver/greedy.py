@@ -16,7 +16,8 @@ from functools import partial
 from typing import NamedTuple
 
 from models.plan import DUTY_REASON, FORECAST_REASON, RESERVE_REASON
-from models.prepare import Prepared, PreparedItem
+from models.prepare import Prepared
+from models.records import PreparedItem
 from models.replan import Placement
 from solver.buffer import (
     ReserveBlock,

@@ -19,8 +19,10 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
+from models.intervals import subtract
 from models.plan import DUTY_REASON, FORECAST_REASON
-from models.prepare import Prepared, PreparedItem, PreparedTechnician, subtract
+from models.prepare import Prepared
+from models.records import PreparedItem, PreparedTechnician
 from solver.buffer import buffer_level
 from solver.builder import add_hint, build, read_schedule
 from solver.objective import schedule_objective

@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 
 from models.plan import DUTY_REASON, RESERVE_REASON
-from models.prepare import Prepared, PreparedItem
+from models.prepare import Prepared
+from models.records import PreparedItem
 from solver.greedy import GreedyState, hold_percent_reserve, place_flexible, place_reserve
 from solver.schedule import Schedule
 

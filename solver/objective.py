@@ -6,7 +6,8 @@ plan); the engines need it fast and in minutes, without building a plan first.
 
 from __future__ import annotations
 
-from models.prepare import Prepared, PreparedItem
+from models.prepare import Prepared
+from models.records import PreparedItem
 from solver.schedule import Schedule
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from models.prepare import Prepared, PreparedItem
+from models.prepare import Prepared
+from models.records import PreparedItem
 from solver.schedule import Schedule
 
 

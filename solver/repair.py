@@ -18,7 +18,8 @@ import math
 import time
 from collections.abc import Callable, Iterator
 
-from models.prepare import Prepared, PreparedItem
+from models.prepare import Prepared
+from models.records import PreparedItem
 from solver.greedy import GreedyState, flexible_order, place_fixed, place_flexible
 from solver.moves import finished, late_items, movable, place_before_successors, state_of
 from solver.objective import (

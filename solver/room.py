@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 
-from models.prepare import Prepared, PreparedItem
+from models.prepare import Prepared
+from models.records import PreparedItem
 from solver.aside import (
     hand_over,
     in_order,

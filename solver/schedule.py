@@ -5,7 +5,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from models.prepare import Interval, PreparedItem
+from models.intervals import Interval
+from models.records import PreparedItem
 
 
 @dataclass

@@ -57,8 +57,10 @@ from typing import Any, Literal
 import numpy as np
 
 from models.forecast import elapsed_minutes, hourly_arrivals
+from models.intervals import Interval, merge, subtract
 from models.plan import Plan
-from models.prepare import Interval, Prepared, PreparedTechnician, merge, subtract
+from models.prepare import Prepared
+from models.records import PreparedTechnician
 from models.scenario_incidents import Incidents
 
 Distribution = Literal["lognormal", "exponential"]

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from models.prepare import Interval, Prepared, PreparedItem
+from models.intervals import Interval
+from models.prepare import Prepared
+from models.records import PreparedItem
 from solver.buffer import (
     DutyDay,
     ForecastPeriod,

@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from models.absence_ics import read_absences
-from models.io import ScenarioError, load_scenario, scenario_from_data
+from models.io import load_scenario, scenario_from_data
 from models.prepare import prepare
+from models.problems import ScenarioError
 from models.scenario_calendar import Absence
 
 BERLIN = ZoneInfo("Europe/Berlin")

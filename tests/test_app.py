@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.io import load_scenario, parse_document, read_text, scenario_from_data
+from models.io import load_scenario, read_text, scenario_from_data
+from models.parsing import parse_document
 from models.plan import Plan, Unscheduled
 from models.prepare import Prepared, prepare
 from solver.solve import PlanResult, SolveParams, solve

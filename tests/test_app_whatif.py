@@ -13,7 +13,7 @@ import yaml
 from streamlit.testing.v1 import AppTest
 from test_app import DEMO, _app, _texts, _until
 
-from models.io import ScenarioError
+from models.problems import ScenarioError
 from solver.whatif import BASE, Case, Comparison
 from ui import app_state, app_whatif
 

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models.check import Evaluation, evaluate, load_plan
-from models.io import ScenarioError, load_scenario
+from models.io import load_scenario
 from models.plan import Plan
 from models.prepare import Prepared, prepare
+from models.problems import ScenarioError
 from models.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]

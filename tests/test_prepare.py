@@ -12,14 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.io import scenario_from_data
-from models.prepare import (
-    MAX_PART_MINUTES,
-    Prepared,
-    PreparedItem,
-    PreparedTechnician,
-    prepare,
-    split_effort,
-)
+from models.prepare import Prepared, prepare
+from models.records import MAX_PART_MINUTES, PreparedItem, PreparedTechnician, split_effort
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEK = {day: "08:00-16:00" for day in ("mon", "tue", "wed", "thu", "fri")}

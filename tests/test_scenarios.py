@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from models.io import load_scenario
-from models.prepare import MAX_PART_MINUTES, Prepared, PreparedItem, prepare
+from models.prepare import Prepared, prepare
+from models.records import MAX_PART_MINUTES, PreparedItem
 from models.scenario import Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

@@ -171,8 +171,9 @@ def test_late_items_move_to_where_they_finish_first() -> None:
     from models.scenario import Scenario
     from scenarios.generate import generate_scenario
     from solver.greedy import greedy
+    from solver.moves import state_of
     from solver.objective import schedule_terms
-    from solver.repair import advance_late_items, state_of
+    from solver.repair import advance_late_items
     from solver.solve import to_plan
 
     prepared = prepare(Scenario.model_validate(generate_scenario(10, 2, seed=1)))

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.io import ScenarioError
+from models.problems import ScenarioError
 from models.scenario_fields import WEEKDAYS
 from models.scenario_incidents import Incidents
 from models.ticket_csv import detect_format

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from models import crosscheck
-from models.io import MAX_PROBLEMS, ScenarioError, load_scenario, scenario_from_data
+from models.io import MAX_PROBLEMS, load_scenario, scenario_from_data
+from models.problems import ScenarioError
 from models.scenario import Scenario
 
 Data = dict[str, Any]

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from models.io import ScenarioError, load_scenario
+from models.io import load_scenario
+from models.problems import ScenarioError
 from models.variant import CHANGES, VariantScenario, load_variant, load_variant_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,8 @@ from plotly.subplots import make_subplots
 
 from models.ics import KIND_LABELS, CalendarFile
 from models.plan import Plan
-from models.prepare import Prepared, PreparedItem
+from models.prepare import Prepared
+from models.records import PreparedItem
 
 if TYPE_CHECKING:
     from models.publish import Outcome

@@ -27,7 +27,7 @@ from multiprocessing import get_context
 from queue import Empty
 from typing import Any, Literal
 
-from models.io import ScenarioError
+from models.problems import ScenarioError
 from models.scenario import Scenario
 from solver.solve import PlanResult, SolveParams
 from solver.sweep import SweepParams

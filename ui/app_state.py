@@ -17,8 +17,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from models.io import ScenarioError, parse_document, read_text, scenario_from_data
+from models.io import read_text, scenario_from_data
+from models.parsing import parse_document
 from models.prepare import Prepared, prepare
+from models.problems import ScenarioError
 from models.scenario import Scenario
 from solver.solve import PlanResult
 from ui.app_jobs import Job

@@ -13,7 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from models.io import ScenarioError, parse_document
+from models.parsing import parse_document
+from models.problems import ScenarioError
 from models.variant import Variant, VariantScenario, apply_variant, variant_from_data
 from solver.whatif import BASE, Case, Comparison
 from ui.commands_whatif import table_keys

@@ -13,8 +13,9 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from models.io import ScenarioError, load_scenario, write_json
+from models.io import load_scenario, write_json
 from models.prepare import Prepared, prepare
+from models.problems import ScenarioError
 from models.replan import Replan, anchor, annotate, freeze_end
 from models.scenario_incidents import Buffer
 

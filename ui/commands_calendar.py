@@ -69,8 +69,9 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
     """Export a plan as calendars; bad input raises ScenarioError or UsageError (exit 2)."""
     from models.check import load_plan
     from models.ics import TEAM, export_calendars, plan_problems
-    from models.io import ScenarioError, load_scenario, write_atomic
+    from models.io import load_scenario, write_atomic
     from models.prepare import prepare
+    from models.problems import ScenarioError
     from ui.cli import EXIT_OK, UsageError
 
     if args.out.exists() and not args.out.is_dir():
@@ -102,8 +103,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     traceback, never the password)."""
     from models.check import load_plan
     from models.ics import plan_problems
-    from models.io import ScenarioError, load_scenario
+    from models.io import load_scenario
     from models.prepare import prepare
+    from models.problems import ScenarioError
     from models.publish import PublishError, publish, shown_url, url_problem
     from ui.cli import EXIT_OK, UsageError
 

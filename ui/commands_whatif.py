@@ -18,8 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from models.io import ScenarioError, parse_document, read_text, scenario_from_data, write_atomic
+from models.io import read_text, scenario_from_data, write_atomic
 from models.io import write_json as write_json_file
+from models.parsing import parse_document
+from models.problems import ScenarioError
 from models.variant import apply_variant, load_variant, resolve_base
 from solver.scaleout import JobRunner, ScaleOutError, scheduler_address
 from solver.sweep import POLICIES

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from models.io import ScenarioError
+from models.problems import ScenarioError
 from solver.sweep import POLICIES
 from solver.whatif import BASE, Case, CompareParams, Comparison
 from ui import app_jobs, app_state, app_whatif
