@@ -29,7 +29,7 @@ from solver.bound import lower_bound
 from solver.buffer import buffer_level, forecast_periods
 from solver.builder import add_hint, build, read_schedule
 from solver.greedy import best_greedy
-from solver.lns import STEP_SECONDS, cpsat_solver, improve
+from solver.lns import STEP_SECONDS, cpsat_solver, improve, run_cpsat
 from solver.objective import schedule_objective
 from solver.penalties import SCALE
 from solver.reasons import unscheduled_reason
@@ -168,7 +168,7 @@ def _solve_whole(
     if params.deterministic:
         seconds = WHOLE_SHARE * params.time_limit
     solver = cpsat_solver(seconds, _workers(params), params.seed, params.deterministic)
-    code = solver.solve(planning.model, _Progress(progress))
+    code = run_cpsat(solver, planning.model, params.deterministic, _Progress(progress))
     bound = lower_bound(prepared, set(planning.variables.techs))
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         status = "optimal" if code == cp_model.OPTIMAL else "feasible"

@@ -3,10 +3,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from models.prepare import prepare
+from models.scenario import Scenario
+from scenarios.generate import generate_scenario
+from solver.builder import build
+from solver.lns import cpsat_solver, run_cpsat
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN_OF_DEMO = """
@@ -36,3 +45,20 @@ def test_deterministic_demo_plan_is_the_same_under_any_hash_seed() -> None:
     first, second = _plan_in_a_process("1"), _plan_in_a_process("2")  # rarity differed once
     assert '"assignments":[{' in first
     assert first == second
+
+
+def test_a_deterministic_run_cut_by_the_clock_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    """Under heavy load the wall-clock guard once cut a deterministic run short, and two runs of
+    the same seed gave different plans without a word (the test above failed)."""
+    prepared = prepare(Scenario.model_validate(generate_scenario(10, 2, seed=1)))
+    planning = build(prepared)
+    solver = cpsat_solver(5.0, workers=1, seed=0, deterministic=True)
+    solver.parameters.max_time_in_seconds = 0.001  # a machine far slower than expected
+    with caplog.at_level(logging.WARNING, logger="solver.lns"):
+        run_cpsat(solver, planning.model, deterministic=True)
+    assert "wall-clock guard" in caplog.text
+    caplog.clear()
+    solver = cpsat_solver(0.1, workers=1, seed=0, deterministic=True)
+    with caplog.at_level(logging.WARNING, logger="solver.lns"):
+        run_cpsat(solver, planning.model, deterministic=True)
+    assert caplog.text == ""
