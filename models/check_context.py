@@ -26,7 +26,8 @@ class Violation:
     """One broken rule, in words a planner understands."""
 
     rule: int
-    """Number of the hard rule in DESIGN.md (1..8); 0 for plan-structure problems."""
+    """Number of the hard rule in DESIGN.md (1..8), 9 for frozen work of a replan; 0 for
+    plan-structure problems."""
     item: str | None
     technician: str | None
     message: str

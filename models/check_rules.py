@@ -195,7 +195,7 @@ def check_buffer(ctx: Context) -> Iterator[Violation]:
     if buffer is not None and buffer.policy == "duty" and buffer.duty is not None:
         yield from _check_duty(ctx, buffer.duty)
     if _profile_missing(ctx):
-        yield violation(7, None, None, "rule 7: the buffer policy is forecast, but the plan has "
+        yield violation(7, None, None, "the buffer policy is forecast, but the plan has "
                         "no reserve_profile saying how many technicians each hour keeps free")
     yield from _check_profile(ctx)
 

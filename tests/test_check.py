@@ -365,6 +365,18 @@ def test_reserve_profile(example: Prepared) -> None:
     assert "only 1 present technician(s)" in messages(absent, 7)
 
 
+def test_forecast_plan_without_a_profile() -> None:
+    """The message once said "rule 7: rule 7: ..."."""
+    prepared = prepare(load_scenario(ROOT / "scenarios/tiny/forecast.yaml"))
+    result = evaluate(prepared, make_plan(prepared, {}))
+    assert 7 in rules(result)
+    missing = [v.message for v in result.violations if "no reserve_profile" in v.message]
+    assert missing == [
+        "rule 7: the buffer policy is forecast, but the plan has no reserve_profile saying how "
+        "many technicians each hour keeps free"
+    ]
+
+
 def test_duty_plan_passes(tmp_path: Path) -> None:
     prepared = prepare(load_scenario(write(tmp_path, DUTY_SCENARIO)))
     plan = make_plan(prepared, DUTY_WORK, reserve=duty_for("a"))
