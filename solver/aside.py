@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from models.prepare import Prepared
 from models.records import PreparedItem
 from models.replan import Placement
-from solver.greedy import GreedyState, Placements, place_as_before
+from solver.greedy import Placements, place_as_before
+from solver.greedy_state import GreedyState
 from solver.moves import movable, place_before_successors
 from solver.objective import schedule_objective
 from solver.schedule import Schedule

@@ -4,7 +4,9 @@ Order of work: incident duty, recurring occurrences (fixed times), reserve block
 flexible items: those of tight project chains first, then by priority, due date and earliest
 start (predecessors first). Each flexible item goes to the skilled technician who can finish
 it first. Several rules run (``RULES``) and the best plan is kept. It is the complete hint for
-CP-SAT, its fallback, and the peer in the benchmark.
+CP-SAT, its fallback, and the peer in the benchmark. Its state is in ``solver.greedy_state``,
+its reserve in ``solver.greedy_reserve``, its order of flexible work in
+``solver.greedy_order``.
 """
 
 from __future__ import annotations
@@ -12,122 +14,17 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from functools import partial
 from typing import NamedTuple
 
-from models.plan import DUTY_REASON, FORECAST_REASON, RESERVE_REASON
 from models.prepare import Prepared
 from models.records import PreparedItem
 from models.replan import Placement
-from solver.buffer import (
-    ReserveBlock,
-    buffer_level,
-    duty_days,
-    forecast_periods,
-    percent_blocks,
-)
+from solver.buffer import buffer_level
+from solver.greedy_order import flexible_order
+from solver.greedy_reserve import hold_percent_reserve, place_duty, place_forecast, place_reserve
+from solver.greedy_state import GreedyState
 from solver.objective import schedule_objective
-from solver.schedule import BusyCalendar, Schedule
-
-
-class GreedyState:
-    """Busy calendars and per-day minutes of every technician while the greedy builds."""
-
-    def __init__(self, prepared: Prepared) -> None:
-        self.prepared = prepared
-        self.busy = [BusyCalendar() for _ in prepared.technicians]
-        self.worked: list[Counter[int]] = [Counter() for _ in prepared.technicians]
-        self.schedule = Schedule()
-        self.pending: dict[tuple[int, int], list[ReserveBlock]] = {}
-        """Reserve blocks not yet placed, by technician and day; work must leave room for
-        them."""
-        self.rarity: list[float] = []
-        """Per technician, how rare its skills are (empty: pick by earliest finish alone)."""
-
-    def spare_rare_skills(self) -> None:
-        """Among technicians finishing an item the same day, prefer those whose skills many
-        others have, so that scarce skills stay free for the work only they can do."""
-        holders = Counter(skill for tech in self.prepared.technicians for skill in tech.skills)
-        self.rarity = [
-            # sorted: a set of names iterates in another order in every process (hash seed)
-            # and float sums then differ in the last bit, which would break ties differently
-            sum(1 / holders[skill] for skill in sorted(tech.skills))
-            for tech in self.prepared.technicians
-        ]
-
-    def occupy(self, tech: int, start: int, end: int, *, work: bool) -> None:
-        self.busy[tech].add(start, end)
-        if work:
-            for day, minutes in self.day_minutes(start, end).items():
-                self.worked[tech][day] += minutes
-
-    def vacate(self, tech: int, start: int, end: int) -> None:
-        """Undo ``occupy`` of planned work."""
-        self.busy[tech].remove(start, end)
-        for day, minutes in self.day_minutes(start, end).items():
-            self.worked[tech][day] -= minutes
-
-    def place(self, item: PreparedItem, placement: Placement) -> None:
-        """Plan ``item`` on (technician, part starts)."""
-        tech, starts = placement
-        for start, length in zip(starts, item.parts, strict=True):
-            self.occupy(tech, start, start + length, work=True)
-        self.schedule.placed[item.index] = placement
-
-    def unplace(self, item: PreparedItem) -> Placement:
-        """Undo ``place``; the placement the item had."""
-        placement = self.schedule.placed.pop(item.index)
-        tech, starts = placement
-        for start, length in zip(starts, item.parts, strict=True):
-            self.vacate(tech, start, start + length)
-        return placement
-
-    def day_minutes(self, start: int, end: int) -> dict[int, int]:
-        found = {}
-        for day in {self.prepared.day_of(start), self.prepared.day_of(end - 1)}:
-            overlap = min(end, day.end) - max(start, day.start)
-            if overlap > 0:
-                found[day.index] = overlap
-        return found
-
-    def within_cap(self, tech: int, start: int, end: int) -> bool:
-        cap = self.prepared.technicians[tech].max_minutes_per_day
-        if cap is None:
-            return True
-        return all(
-            self.worked[tech][day] + minutes <= cap
-            for day, minutes in self.day_minutes(start, end).items()
-        )
-
-    def leaves_reserve_room(self, tech: int, start: int, end: int) -> bool:
-        """Taking [start, end) still leaves room for this technician's pending reserve blocks."""
-        if not self.pending:  # the greedy places its flexible work after the reserve
-            return True
-        days = range(self.prepared.day_of(start).index, self.prepared.day_of(end - 1).index + 1)
-        touched = [
-            b for day in days for b in self.pending.get((tech, day), ()) if _touches(b, start, end)
-        ]
-        if not touched:
-            return True
-        busy = self.busy[tech]
-        busy.add(start, end)
-        placed: list[tuple[int, int]] = []
-        fits = True
-        for block in touched:  # a day's blocks lie in disjoint segments; place them in turn
-            at = busy.latest(block.domain, block.length)
-            if at is None:
-                fits = False
-                break
-            busy.add(at, at + block.length)
-            placed.append((at, at + block.length))
-        for s, e in [*placed, (start, end)]:
-            busy.remove(s, e)
-        return fits
-
-
-def _touches(block: ReserveBlock, start: int, end: int) -> bool:
-    return any(s < end and start < e for s, e in block.domain)
-
+from solver.schedule import Schedule
 
 Placements = dict[int, Placement]
 """Item -> (technician, part starts)."""
@@ -152,9 +49,9 @@ def greedy(
             _place_pinned(state, item)
     policy, level = buffer_level(prepared)
     if policy == "duty":
-        _place_duty(state, int(level))
+        place_duty(state, int(level))
     if policy == "forecast":
-        _place_forecast(state, level)
+        place_forecast(state, level)
     hold_percent_reserve(state)
     prefer = prefer if prefer is not None else prepared.previous
     for item in sorted(
@@ -251,58 +148,6 @@ def place_as_before(
     state.schedule.placed[item.index] = (tech, starts)
 
 
-def _place_duty(state: GreedyState, duty: int) -> None:
-    """Rotate duty fairly: each day the present technicians with the fewest duty days so far."""
-    served: Counter[int] = Counter()
-    for day in duty_days(state.prepared, duty):
-        chosen = sorted(
-            day.spans,
-            key=lambda t: (
-                not state.busy[t].is_free(*day.whole),  # frozen work that day (replans)
-                served[t],
-                len(state.prepared.technicians[t].skills),
-                t,
-            ),
-        )
-        for tech in chosen[: day.count]:
-            start, end = day.spans[tech]
-            served[tech] += 1
-            state.occupy(tech, *day.whole, work=False)
-            state.schedule.reserve.append((tech, start, end, DUTY_REASON))
-
-
-def _place_forecast(state: GreedyState, service_level: float) -> None:
-    """Keep each hour's technicians free: stay with the same ones for up to 2 h, then hand
-    over to those with the least reserve so far (few skills first: they are least missed)."""
-    prepared = state.prepared
-    reserved: Counter[int] = Counter()
-    today: Counter[int] = Counter()
-    previous: set[int] = set()
-    current_day = -1
-    for period in forecast_periods(prepared, service_level):
-        day = prepared.day_of(period.start).index
-        if day != current_day:
-            today, previous, current_day = Counter(), set(), day
-
-        free = [t for t in period.present if state.busy[t].is_free(period.start, period.end)]
-        chosen = sorted(free, key=partial(_handover, prepared, today, previous, reserved))
-        chosen = chosen[: period.count]
-        for t in chosen:
-            length = period.end - period.start
-            reserved[t] += length
-            today[t] += length
-            state.occupy(t, period.start, period.end, work=False)
-            state.schedule.reserve.append((t, period.start, period.end, FORECAST_REASON))
-        previous = set(chosen)
-
-
-def _handover(
-    prepared: Prepared, today: Counter[int], previous: set[int], reserved: Counter[int], t: int
-) -> tuple[bool, int, int, int, int]:
-    staying = t in previous and today[t] < 120
-    return (not staying, today[t], len(prepared.technicians[t].skills), reserved[t], t)
-
-
 def place_fixed(state: GreedyState, item: PreparedItem) -> None:
     """A recurring occurrence goes to the least-loaded skilled technician free at its time."""
     assert item.fixed is not None
@@ -319,98 +164,6 @@ def place_fixed(state: GreedyState, item: PreparedItem) -> None:
         tech = min(candidates, key=lambda t: (sum(state.worked[t].values()), t))
         state.occupy(tech, start, end, work=True)
         state.schedule.placed[item.index] = (tech, (start,))
-
-
-def hold_percent_reserve(state: GreedyState) -> None:
-    """The ``percent`` policy's reserve blocks, pending: work placed from now on leaves room
-    for each in its domain, and ``place_reserve`` puts them there."""
-    policy, level = buffer_level(state.prepared)
-    if policy == "percent":
-        for block in percent_blocks(state.prepared, level):
-            state.pending.setdefault((block.tech, block.day), []).append(block)
-
-
-def place_reserve(state: GreedyState) -> None:
-    """Reserve blocks at the latest free spot of their day (mornings stay open for work)."""
-    for (tech, _), blocks in state.pending.items():
-        for block in blocks:
-            at = state.busy[tech].latest(block.domain, block.length)
-            if at is None:  # cannot happen: all work was placed where room was left
-                raise RuntimeError(
-                    f"no room for the reserve of technician {tech} on day {block.day}"
-                )
-            state.occupy(tech, at, at + block.length, work=False)
-            state.schedule.reserve.append((tech, at, at + block.length, RESERVE_REASON))
-    state.pending = {}
-
-
-def flexible_order(
-    prepared: Prepared, by_slack: bool = False, tight: float | None = None
-) -> list[PreparedItem]:
-    """Priority, then due date (or, ``by_slack``, the latest start that still lets the work
-    after it finish by the due date), then earliest start; every task after its predecessors.
-    With ``tight``, the items of tight chains (``_tight_chains``) come first."""
-    tails = _tails(prepared)
-    first = _tight_chains(prepared, tails, tight) if tight is not None else set()
-
-    def key(item: PreparedItem) -> tuple:
-        due = item.due if item.due is not None else math.inf
-        slack = due - tails[item.index] if by_slack else due
-        return (item.index not in first, item.priority, slack, item.earliest, item.index)
-
-    ordered: list[PreparedItem] = []
-    seen: set[int] = set()
-
-    def visit(item: PreparedItem) -> None:
-        if item.index in seen:
-            return
-        seen.add(item.index)
-        for before in sorted((prepared.items[b] for b in item.after), key=key):
-            visit(before)
-        ordered.append(item)
-
-    for item in sorted((i for i in prepared.items if i.fixed is None), key=key):
-        visit(item)
-    return ordered
-
-
-def _tails(prepared: Prepared) -> dict[int, int]:
-    """Item -> its effort plus the longest chain of effort after it (minutes of work that must
-    follow its start): a chain's first task is due long before the project's target."""
-    tails: dict[int, int] = {}
-
-    def tail(index: int) -> int:
-        if index not in tails:
-            after = prepared.successors.get(index, ())
-            tails[index] = prepared.items[index].effort + max(map(tail, after), default=0)
-        return tails[index]
-
-    for item in prepared.items:
-        tail(item.index)
-    return tails
-
-
-def _tight_chains(prepared: Prepared, tails: dict[int, int], share: float) -> set[int]:
-    """Items whose chain (the item and the longest chain of work after it) needs more than
-    ``share`` of an average technician's working time from its earliest start to its due date.
-
-    Placed by priority alone, such a chain of middling priority gets only what the more
-    important work left, piece by piece, and its last tasks no longer fit before the horizon
-    ends (generated M: 46 items left out of 1,000 at a load of 60 %)."""
-    per_day = sum(map(prepared.capacity, prepared.technicians)) / max(
-        1, len(prepared.technicians) * sum(day.working for day in prepared.days)
-    )
-    working_days_before = [0]
-    for day in prepared.days:
-        working_days_before.append(working_days_before[-1] + day.working)
-    tight = set()
-    for item in prepared.items:
-        end = item.due if item.due is not None else prepared.horizon_end
-        first, last = prepared.day_of(item.earliest).index, prepared.day_of(end - 1).index
-        days = working_days_before[last + 1] - working_days_before[first]
-        if tails[item.index] > share * per_day * max(1, days):
-            tight.add(item.index)
-    return tight
 
 
 def place_flexible(state: GreedyState, item: PreparedItem) -> None:

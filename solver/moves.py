@@ -8,7 +8,9 @@ import dataclasses
 from models.plan import DUTY_REASON, RESERVE_REASON
 from models.prepare import Prepared
 from models.records import PreparedItem
-from solver.greedy import GreedyState, hold_percent_reserve, place_flexible, place_reserve
+from solver.greedy import place_flexible
+from solver.greedy_reserve import hold_percent_reserve, place_reserve
+from solver.greedy_state import GreedyState
 from solver.schedule import Schedule
 
 

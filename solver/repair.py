@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterator
 
 from models.prepare import Prepared
 from models.records import PreparedItem
-from solver.greedy import GreedyState, flexible_order, place_fixed, place_flexible
+from solver.greedy import place_fixed, place_flexible
+from solver.greedy_order import flexible_order
+from solver.greedy_state import GreedyState
 from solver.moves import finished, late_items, movable, place_before_successors, state_of
 from solver.objective import (
     busy_minutes,

@@ -19,7 +19,9 @@ from solver.aside import (
     place_again,
     take_out,
 )
-from solver.greedy import GreedyState, Placements, flexible_order, place_fixed
+from solver.greedy import Placements, place_fixed
+from solver.greedy_order import flexible_order
+from solver.greedy_state import GreedyState
 from solver.moves import finished, late_items, movable, place_before_successors, state_of
 from solver.objective import schedule_objective
 from solver.schedule import Schedule

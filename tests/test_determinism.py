@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PLAN_OF_DEMO = """
 from models.io import load_scenario
 from models.prepare import prepare
-from solver.greedy import GreedyState
+from solver.greedy_state import GreedyState
 from solver.solve import SolveParams, solve
 prepared = prepare(load_scenario("scenarios/demo.yaml"))
 state = GreedyState(prepared)

@@ -23,13 +23,8 @@ from models.prepare import Prepared, prepare
 from models.scenario import Scenario
 from solver import simulate as simulate_module
 from solver.queueing import Queue, performance
-from solver.simulate import (
-    Distribution,
-    IncidentStream,
-    SimulationResult,
-    incident_stream,
-    simulate,
-)
+from solver.sim_stream import Distribution, IncidentStream, incident_stream
+from solver.simulate import SimulationResult, simulate
 from solver.solve import SolveParams, solve
 
 DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "demo.yaml"
@@ -264,7 +259,7 @@ def test_without_incidents_the_plan_runs_as_planned(
     """No incident: nothing displaced, no overtime, nothing late; utilisation is the plan's."""
     prepared, plan = demo_plans[10]
     none = IncidentStream(np.zeros(0), np.zeros(0, dtype=np.intp), np.zeros(0))
-    monkeypatch.setattr(simulate_module, "_draw", lambda forecast, rng: none)
+    monkeypatch.setattr(simulate_module, "draw", lambda forecast, rng: none)
     summary = simulate(prepared, plan, runs=2, seed=0).summary()
     for figure in ("displaced_hours", "overtime_hours", "newly_late_items", "interruptions"):
         assert summary[figure]["mean"] == 0, figure
@@ -377,7 +372,7 @@ def test_dispatch_and_overtime_rules(
     """One incident, one technician: interruption, displacement, the 2 h cap, the next day."""
     prepared = _one_technician()
     stream = IncidentStream(np.array([float(arrives)]), np.array([0]), np.array([150.0]))
-    monkeypatch.setattr(simulate_module, "_draw", lambda forecast, rng: stream)
+    monkeypatch.setattr(simulate_module, "draw", lambda forecast, rng: stream)
     result = simulate(prepared, _plan(prepared), runs=1, seed=0)
     assert result.mean_wait[0] == expected["wait"]
     assert result.in_time[0, 0] == 1.0

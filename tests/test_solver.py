@@ -278,7 +278,7 @@ def test_room_is_made_by_passing_work_on(team: int) -> None:
     free. Taking the first one's job out alone does not pay (it would be left out instead);
     passing the jobs on down the chain plans them all. Five technicians take three steps of
     handing over (``solver.aside.HAND_OVER_STEPS``); one step was enough only for three."""
-    from solver.greedy import GreedyState
+    from solver.greedy_state import GreedyState
     from solver.room import make_room
 
     skill = [f"skill{k}" for k in range(team)]
@@ -302,7 +302,7 @@ def test_work_passed_on_keeps_its_predecessor() -> None:
     swap, whose preparation Ben did in the morning. The swap may go to Ben's afternoon if
     Ben's mail job goes to Cem; the preparation must stay where it is for that (taken out
     with Ben's other work, the swap could not be placed after it)."""
-    from solver.greedy import GreedyState
+    from solver.greedy_state import GreedyState
     from solver.room import make_room
 
     prepared = _monday_team(
@@ -348,7 +348,7 @@ def test_room_is_made_by_moving_a_chain_earlier(late: bool) -> None:
     swap, which Ben could do, but it has a planned successor (Ben configures on Tuesday),
     so re-planning around the import leaves it where it is. Moving the chain earlier pushes
     the swap aside to Ben's Monday, before its successor, and plans the import on time."""
-    from solver.greedy import GreedyState
+    from solver.greedy_state import GreedyState
     from solver.room import make_room
 
     def project(name: str, skill: str, tasks: tuple[str, str]) -> dict:
@@ -397,7 +397,7 @@ def test_room_is_made_for_a_recurring_occurrence() -> None:
     """Monday's patch run (13:00-15:00) only Ana can do; the search left her switch job in
     those hours and the patch run out. Ben could take the job: it moves, and the patch run
     is planned at its time."""
-    from solver.greedy import GreedyState
+    from solver.greedy_state import GreedyState
     from solver.room import make_room
 
     prepared = _monday_team(

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from models.prepare import prepare
 from models.scenario import Scenario
-from solver.greedy import GreedyState, _earliest_parts
+from solver.greedy import _earliest_parts
+from solver.greedy_state import GreedyState
 from solver.solve import SolveParams, solve
 
 SKILLS = ["net", "srv", "m365"]

@@ -1,0 +1,116 @@
+"""The greedy's working state: who is busy when, minutes worked per day, reserve yet to place.
+
+The greedy and the passes that polish a plan (``solver.moves``, ``solver.repair``,
+``solver.room``, ``solver.aside``) place and take back work through one ``GreedyState``, so
+the hard rules it keeps (free time, the daily cap, room for pending reserve blocks) are
+checked in one place.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from models.prepare import Prepared
+from models.records import PreparedItem
+from models.replan import Placement
+from solver.buffer import ReserveBlock
+from solver.schedule import BusyCalendar, Schedule
+
+
+class GreedyState:
+    """Busy calendars and per-day minutes of every technician while the greedy builds."""
+
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
+        self.busy = [BusyCalendar() for _ in prepared.technicians]
+        self.worked: list[Counter[int]] = [Counter() for _ in prepared.technicians]
+        self.schedule = Schedule()
+        self.pending: dict[tuple[int, int], list[ReserveBlock]] = {}
+        """Reserve blocks not yet placed, by technician and day; work must leave room for
+        them."""
+        self.rarity: list[float] = []
+        """Per technician, how rare its skills are (empty: pick by earliest finish alone)."""
+
+    def spare_rare_skills(self) -> None:
+        """Among technicians finishing an item the same day, prefer those whose skills many
+        others have, so that scarce skills stay free for the work only they can do."""
+        holders = Counter(skill for tech in self.prepared.technicians for skill in tech.skills)
+        self.rarity = [
+            # sorted: a set of names iterates in another order in every process (hash seed)
+            # and float sums then differ in the last bit, which would break ties differently
+            sum(1 / holders[skill] for skill in sorted(tech.skills))
+            for tech in self.prepared.technicians
+        ]
+
+    def occupy(self, tech: int, start: int, end: int, *, work: bool) -> None:
+        self.busy[tech].add(start, end)
+        if work:
+            for day, minutes in self.day_minutes(start, end).items():
+                self.worked[tech][day] += minutes
+
+    def vacate(self, tech: int, start: int, end: int) -> None:
+        """Undo ``occupy`` of planned work."""
+        self.busy[tech].remove(start, end)
+        for day, minutes in self.day_minutes(start, end).items():
+            self.worked[tech][day] -= minutes
+
+    def place(self, item: PreparedItem, placement: Placement) -> None:
+        """Plan ``item`` on (technician, part starts)."""
+        tech, starts = placement
+        for start, length in zip(starts, item.parts, strict=True):
+            self.occupy(tech, start, start + length, work=True)
+        self.schedule.placed[item.index] = placement
+
+    def unplace(self, item: PreparedItem) -> Placement:
+        """Undo ``place``; the placement the item had."""
+        placement = self.schedule.placed.pop(item.index)
+        tech, starts = placement
+        for start, length in zip(starts, item.parts, strict=True):
+            self.vacate(tech, start, start + length)
+        return placement
+
+    def day_minutes(self, start: int, end: int) -> dict[int, int]:
+        found = {}
+        for day in {self.prepared.day_of(start), self.prepared.day_of(end - 1)}:
+            overlap = min(end, day.end) - max(start, day.start)
+            if overlap > 0:
+                found[day.index] = overlap
+        return found
+
+    def within_cap(self, tech: int, start: int, end: int) -> bool:
+        cap = self.prepared.technicians[tech].max_minutes_per_day
+        if cap is None:
+            return True
+        return all(
+            self.worked[tech][day] + minutes <= cap
+            for day, minutes in self.day_minutes(start, end).items()
+        )
+
+    def leaves_reserve_room(self, tech: int, start: int, end: int) -> bool:
+        """Taking [start, end) still leaves room for this technician's pending reserve blocks."""
+        if not self.pending:  # the greedy places its flexible work after the reserve
+            return True
+        days = range(self.prepared.day_of(start).index, self.prepared.day_of(end - 1).index + 1)
+        touched = [
+            b for day in days for b in self.pending.get((tech, day), ()) if _touches(b, start, end)
+        ]
+        if not touched:
+            return True
+        busy = self.busy[tech]
+        busy.add(start, end)
+        placed: list[tuple[int, int]] = []
+        fits = True
+        for block in touched:  # a day's blocks lie in disjoint segments; place them in turn
+            at = busy.latest(block.domain, block.length)
+            if at is None:
+                fits = False
+                break
+            busy.add(at, at + block.length)
+            placed.append((at, at + block.length))
+        for s, e in [*placed, (start, end)]:
+            busy.remove(s, e)
+        return fits
+
+
+def _touches(block: ReserveBlock, start: int, end: int) -> bool:
+    return any(s < end and start < e for s, e in block.domain)
