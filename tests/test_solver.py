@@ -341,6 +341,49 @@ def test_work_passed_on_keeps_its_predecessor() -> None:
     assert after["unscheduled"] == 0
 
 
+def test_late_items_take_turns_in_making_room() -> None:
+    """Two jobs due Monday are done on Tuesday. The fibre job (priority 2) comes first, but
+    nothing can move it earlier: every technician who could take it has a Monday full of
+    priority-1 work. The backup job (priority 3, only Dan) moves to Monday once Dan's printer
+    job goes to Eve, its first attempt. With three attempts in all, the backup job once never
+    got its turn: the fibre job used them."""
+    from solver.greedy_state import GreedyState
+    from solver.room import make_room
+
+    hours = {"mon": "08:00-16:00", "tue": "08:00-16:00"}
+    network = [f"net{k}" for k in range(4)]
+    prepared = _monday_team(
+        [{"id": name, "skills": ["network"], "hours": hours} for name in network]
+        + [
+            {"id": "dan", "skills": ["backup", "printer"], "hours": hours},
+            {"id": "eve", "skills": ["printer"], "hours": hours},
+        ],
+        [{**_request(f"urgent{k}", "network"), "priority": 1} for k in range(4)]
+        + [
+            {**_request("fibre", "network"), "priority": 2},
+            _request("backup", "backup"),
+            _request("printer", "printer"),
+        ],
+        days=2,
+    )
+    items = {item.id: item for item in prepared.items}
+    state = GreedyState(prepared)
+    monday, tuesday = (
+        tuple(day.start + 60 * h for h in (8, 10, 12, 14)) for day in prepared.days[:2]
+    )
+    tech = prepared.technician_index
+    for k in range(4):
+        state.place(items[f"urgent{k}"], (tech[network[k]], monday))
+    state.place(items["fibre"], (tech["net0"], tuesday))
+    state.place(items["printer"], (tech["dan"], monday))
+    state.place(items["backup"], (tech["dan"], tuesday))
+    a_day_late = {name: 50 * items[name].weight for name in ("fibre", "backup")}
+    before = _checked_terms(prepared, state.schedule)
+    after = _checked_terms(prepared, make_room(prepared, state.schedule, tries=3))
+    assert before["late"] == pytest.approx(sum(a_day_late.values()))
+    assert after["late"] == pytest.approx(a_day_late["fibre"])
+
+
 @pytest.mark.parametrize("late", [False, True])
 def test_room_is_made_by_moving_a_chain_earlier(late: bool) -> None:
     """The payroll import (only Ana, due Tuesday) is left out (or, with ``late``, planned on
