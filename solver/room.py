@@ -27,15 +27,17 @@ from solver.objective import schedule_objective
 from solver.schedule import Schedule
 
 ATTEMPTS_PER_ROUND = 2
-"""Attempts per late item before the next one's turn. The passes on four saved plans of
-generated M (30 deterministic units, 300 attempts): 16,913 points in all when each item tried
-all its attempts before the next one's turn (one of them, 942 points late, was never reached
-although its first attempt pays 790); 12,115 with 1 attempt a round, 10,590 with 2, 11,788
-with 3, 13,016 with 8. Four saved plans of generated S: the same, but for one late task (920
-points against 482). Whole runs of M, 30 deterministic units, seeds 0-7: 7 of 8 lower (seeds
-1-7: 15,362 points in all against 25,122), but seed 0 leaves a 14 h task out (44,728 against
-3,770): it was out before the first passes, and the search after them no longer found it a
-place. Items left out still try every attempt at once: they cost far more."""
+"""Attempts per late item before the next one's turn, in the passes at the end. The passes on
+four saved plans of generated M (30 deterministic units, 300 attempts): 16,913 points in all
+when each item tried all its attempts before the next one's turn (one of them, 942 points
+late, was never reached although its first attempt pays 790); 12,115 with 1 attempt a round,
+10,590 with 2, 11,788 with 3, 13,016 with 8. Four saved plans of generated S: the same, but
+for one late task (920 points against 482). Whole runs of M, 30 deterministic units, seeds
+0-3: 3,368 / 4,242 / 1,844 / 1,926 against 3,770 / 3,935 / 2,783 / 2,091. Taking turns
+halfway too gave lower lateness (seeds 1-7: 15,362 points in all against 25,122), but a
+14 h task stayed out in one of 8 runs, and in one of 3 benchmark runs: after other halfway
+passes, the search no longer found it a place. Items left out try every attempt at once:
+they cost far more."""
 
 
 def make_room(
@@ -79,8 +81,9 @@ def make_room(
     blocks that shift (``solver.moves.state_of``): 5,315 / 6,164 / 2,744 / 5,372 at the end
     only, 4,225 / 5,075 / 4,394 / 6,411 halfway too.
 
-    The items take turns, ``ATTEMPTS_PER_ROUND`` attempts each per round, so that a budget
-    spent on the first items' unpromising attempts does not leave the others untried.
+    With ``pass_on`` (the passes at the end), late items take turns, ``ATTEMPTS_PER_ROUND``
+    attempts each per round, so that a budget spent on the first items' unpromising attempts
+    does not leave the others untried.
     """
     state = state_of(prepared, schedule)
     value = schedule_objective(prepared, state.schedule)
@@ -92,9 +95,9 @@ def make_room(
             if any(a.fixed is not None or a.pinned is not None for a in chain):
                 continue
             attempts = _attempts(state, item, chain)
-            if item.index in state.schedule.placed:  # late: the items take turns
+            if pass_on and item.index in state.schedule.placed:  # late: the items take turns
                 batch = attempts[first : first + ATTEMPTS_PER_ROUND]
-            else:  # left out, which costs far more: every attempt at once
+            else:  # left out, which costs far more, or halfway: every attempt at once
                 batch = attempts if first == 0 else []
             left = left or bool(batch)
             for attempt in batch:
