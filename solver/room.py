@@ -91,14 +91,15 @@ def make_room(
     while left:
         left = False
         for item in _needing_room(prepared, state.schedule):
+            # late items take turns; one left out (it costs far more), or halfway: all at once
+            takes_turns = pass_on and item.index in state.schedule.placed
+            if first and not takes_turns:
+                continue
             chain = in_order(prepared, prepared.ancestors(item))
             if any(a.fixed is not None or a.pinned is not None for a in chain):
                 continue
             attempts = _attempts(state, item, chain)
-            if pass_on and item.index in state.schedule.placed:  # late: the items take turns
-                batch = attempts[first : first + ATTEMPTS_PER_ROUND]
-            else:  # left out, which costs far more, or halfway: every attempt at once
-                batch = attempts if first == 0 else []
+            batch = attempts[first : first + ATTEMPTS_PER_ROUND] if takes_turns else attempts
             left = left or bool(batch)
             for attempt in batch:
                 tries -= 1
