@@ -31,8 +31,8 @@ ATTEMPTS_PER_ROUND = 2
 four saved plans of generated M (30 deterministic units, 300 attempts): 16,913 points in all
 when each item tried all its attempts before the next one's turn (one of them, 942 points
 late, was never reached although its first attempt pays 790); 12,115 with 1 attempt a round,
-10,590 with 2, 11,788 with 3, 13,016 with 8. Four saved plans of generated S: the same, but
-for one late task (920 points against 482). Whole runs of M, 30 deterministic units, seeds
+10,590 with 2, 11,788 with 3, 13,016 with 8. Four saved plans of generated S: 11 / 10 /
+8,009 / 10 points against 11 / 482 / 8,009 / 10. Whole runs of M, 30 deterministic units, seeds
 0-3: 3,368 / 4,242 / 1,844 / 1,926 against 3,770 / 3,935 / 2,783 / 2,091. Taking turns
 halfway too gave lower lateness (seeds 1-7: 15,362 points in all against 25,122), but a
 14 h task stayed out in one of 8 runs, and in one of 3 benchmark runs: after other halfway
@@ -87,10 +87,11 @@ def make_room(
     """
     state = state_of(prepared, schedule)
     value = schedule_objective(prepared, state.schedule)
+    order = flexible_order(prepared)  # once: each round walks it again
     first, left = 0, True
     while left:
         left = False
-        for item in _needing_room(prepared, state.schedule):
+        for item in _needing_room(prepared, state.schedule, order):
             # late items take turns; one left out (it costs far more), or halfway: all at once
             takes_turns = pass_on and item.index in state.schedule.placed
             if first and not takes_turns:
@@ -129,11 +130,13 @@ def _attempts(
     return advances + replans if item.index in state.schedule.placed else replans + advances
 
 
-def _needing_room(prepared: Prepared, schedule: Schedule) -> Iterator[PreparedItem]:
-    """Unscheduled items whose predecessors are planned, in the greedy's order; unscheduled
-    recurring occurrences; then the late items, costliest first (as they are once the
-    unscheduled ones had their turn)."""
-    for item in flexible_order(prepared):
+def _needing_room(
+    prepared: Prepared, schedule: Schedule, order: list[PreparedItem]
+) -> Iterator[PreparedItem]:
+    """Unscheduled items whose predecessors are planned, in the greedy's ``order``;
+    unscheduled recurring occurrences; then the late items, costliest first (as they are once
+    the unscheduled ones had their turn)."""
+    for item in order:
         if item.index not in schedule.placed and all(b in schedule.placed for b in item.after):
             yield item
     for item in prepared.items:
