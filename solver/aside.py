@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from collections.abc import Iterable
 
 from models.prepare import Prepared
@@ -45,6 +46,7 @@ def hand_over(
     item: PreparedItem,
     busy: set[int],
     moved: set[int],
+    until: float = math.inf,
     steps: int = HAND_OVER_STEPS,
 ) -> Placements:
     """Place ``item``, taken out to make room and with nowhere left to go, on another
@@ -57,11 +59,17 @@ def hand_over(
     as long and ended at 5,172 / 7,414 / 3,891 / 7,444 points, against 5,491 / 7,428 /
     4,265 / 6,434 with all the work taken out and one step (the same within the spread of
     plans); a saved plan of generated S that left a task out got it in. Taking out all the
-    work and two steps was worse than one step (7,926 and 7,395 against 7,726 and 7,091)."""
+    work and two steps was worse than one step (7,926 and 7,395 against 7,726 and 7,091).
+
+    It gives up when the clock (``time.perf_counter``) reaches ``until``: where little fits,
+    the steps branch over every skilled technician, and one re-planning of generated M with
+    20 % more work than the team can carry took 5.4 s, past the time limit."""
     prepared, placed = state.prepared, state.schedule.placed
     for tech in item.eligible:
         if tech in busy:
             continue
+        if time.perf_counter() > until:
+            break
         # its predecessors stay: without them it cannot be placed
         saved = make_way(state, item, tech, moved | prepared.ancestors(item))
         if item.index in placed:
@@ -69,7 +77,7 @@ def hand_over(
                 place_again(state, other, saved[other.index])
                 if other.index not in placed and steps > 1:
                     keep = moved | set(saved) | {item.index}
-                    saved |= hand_over(state, other, busy | {tech}, keep, steps - 1)
+                    saved |= hand_over(state, other, busy | {tech}, keep, until, steps - 1)
             if all(i in placed for i in saved):
                 return saved
         undo(state, [item.index, *saved], saved)

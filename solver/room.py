@@ -106,7 +106,7 @@ def make_room(
                 tries -= 1
                 if tries < 0 or time.perf_counter() > until:
                     return finished(state)
-                found = attempt(value, pass_on)
+                found = attempt(value, pass_on, until)
                 if found is not None:
                     value = found
                     break
@@ -116,7 +116,7 @@ def make_room(
 
 def _attempts(
     state: GreedyState, item: PreparedItem, chain: list[PreparedItem]
-) -> Sequence[Callable[[float, bool], float | None]]:
+) -> Sequence[Callable[[float, bool, float], float | None]]:
     """The re-plannings to try for the item, in turn (see ``make_room``)."""
     if item.fixed is not None:
         return [partial(_clear_the_time, state, item, tech) for tech in item.eligible]
@@ -153,6 +153,7 @@ def _replan_around(
     evict_from: set[int],
     value: float,
     pass_on: bool,
+    until: float,
 ) -> float | None:
     """Re-place ``chain`` (the item's predecessors, in order), the item (unscheduled or late)
     on ``tech``, then the movable work of ``evict_from`` taken out for them (what then fits
@@ -170,7 +171,7 @@ def _replan_around(
     for other in in_order(prepared, evicted):
         place_again(state, other, evicted[other.index])
         if other.index not in placed and pass_on:
-            saved |= hand_over(state, other, evict_from | {tech}, set(saved))
+            saved |= hand_over(state, other, evict_from | {tech}, set(saved), until)
     return kept_if_better(state, item, saved, value)
 
 
@@ -181,6 +182,7 @@ def _advance_chain(
     chain: list[PreparedItem],
     value: float,
     pass_on: bool,
+    until: float,
 ) -> float | None:
     """Re-place ``chain`` (the item's predecessors, in order), each on its technician, and
     the item on ``tech``, each ending in time by pushing aside the work in its way
@@ -220,12 +222,12 @@ def _advance_chain(
     for other in in_order(prepared, pushed):
         place_again(state, other, pushed[other.index])
         if other.index not in placed and pass_on:
-            saved |= hand_over(state, other, set(), keep | set(saved))
+            saved |= hand_over(state, other, set(), keep | set(saved), until)
     return kept_if_better(state, item, saved, value)
 
 
 def _clear_the_time(
-    state: GreedyState, item: PreparedItem, tech: int, value: float, pass_on: bool
+    state: GreedyState, item: PreparedItem, tech: int, value: float, pass_on: bool, until: float
 ) -> float | None:
     """Place a recurring occurrence left out on ``tech`` at its fixed time, taking out the
     technician's movable work then; that work is placed again after it (handed over where
@@ -247,7 +249,7 @@ def _clear_the_time(
     for other in in_order(prepared, saved):
         place_again(state, other, saved[other.index])
         if other.index not in schedule.placed and pass_on:
-            saved |= hand_over(state, other, {tech}, set(saved) | {item.index})
+            saved |= hand_over(state, other, {tech}, set(saved) | {item.index}, until)
     return kept_if_better(state, item, saved, value)
 
 

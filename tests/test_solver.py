@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,20 @@ def test_overload_leaves_lower_priority_work_out() -> None:
     assert left_out, "the overload scenario must leave work out"
     assert left_out.get(1, 0) == 0
     assert max(left_out) >= 4
+
+
+def test_an_overloaded_team_has_a_lower_bound_below_its_plan() -> None:
+    """Generated S with 20 % more work than the team can carry (the benchmark's S+): work
+    is left out, the plan is checked, and the lower bound is above 0 and below the plan."""
+    from models.scenario import Scenario
+    from scenarios.generate import generate_scenario
+
+    prepared = prepare(Scenario.model_validate(generate_scenario(10, 2, seed=1, load=1.2)))
+    result = solve(prepared, SolveParams(time_limit=5, workers=2))
+    assert result.violations == []
+    assert result.plan.unscheduled
+    assert result.best_bound is not None
+    assert 0 < result.best_bound <= result.objective
 
 
 @pytest.mark.parametrize(
@@ -295,6 +310,38 @@ def test_room_is_made_by_passing_work_on(team: int) -> None:
     after = _checked_terms(prepared, make_room(prepared, state.schedule))
     assert before["unscheduled"] > 0
     assert after["unscheduled"] == 0
+
+
+@pytest.mark.parametrize("until", [math.inf, 0.0])
+def test_handing_over_gives_up_when_the_time_is_up(until: float) -> None:
+    """Job 1 must leave tech 0 and fits nowhere: handed over, it takes tech 1's place and
+    job 2 goes to the free tech 2. With the passes' time up (``until`` passed), handing over
+    gives up at once and leaves the plan as it is, so that a re-planning whose steps branch
+    over many technicians cannot run past the time limit."""
+    from solver.aside import hand_over
+    from solver.greedy_state import GreedyState
+
+    skill = [f"skill{k}" for k in range(3)]
+    prepared = _monday_team(
+        [{"id": f"tech{k}", "skills": skill[k : k + 2]} for k in range(3)],
+        [_request(f"job{k}", skill[k]) for k in range(3)],
+    )
+    items = {item.id: item for item in prepared.items}
+    state = GreedyState(prepared)
+    day = tuple(prepared.days[0].start + 60 * h for h in (8, 10, 12, 14))
+    state.place(items["job0"], (0, day))
+    state.place(items["job2"], (1, day))
+    before = dict(state.schedule.placed)
+
+    moved = hand_over(state, items["job1"], {0}, {items["job0"].index}, until)
+
+    if until == math.inf:
+        assert set(moved) == {items["job2"].index}
+        assert state.schedule.placed[items["job1"].index][0] == 1
+        assert state.schedule.placed[items["job2"].index][0] == 2
+    else:
+        assert moved == {}
+        assert state.schedule.placed == before
 
 
 def test_work_passed_on_keeps_its_predecessor() -> None:
