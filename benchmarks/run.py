@@ -1,16 +1,18 @@
-"""Planner benchmark: generated S / M / L scenarios, greedy vs. CP-SAT, measured figures only.
+"""Planner benchmark: generated S / M / L scenarios and the overloaded S+ / M+, greedy vs.
+CP-SAT, measured figures only.
 
 Protocol: each size is generated with a fixed seed and solved in its own process (so peak
 memory is that size's). Greedy first (it is also CP-SAT's hint), then one CP-SAT run whose
 incumbent objective is read at the checkpoints; the final plan goes through the checker.
-Gap = (objective - lower bound) / objective with the larger of CP-SAT's bound and ours.
+Gap = (objective - lower bound) / objective with the larger of CP-SAT's bound and ours
+(see ``SIZES`` for where it says something).
 With ``--repeats N`` each size is solved N times, with search seeds 0..N-1, and a second
 table gives the median and range of the final objective: single runs of the same size
 differ by up to a factor of ten (one long task left out or not).
 
 The report replaces the tables at the top of ``--out`` and keeps what is written below them.
 
-    python benchmarks/run.py [--sizes S,M,L] [--time-limit 60] [--repeats 1]
+    python benchmarks/run.py [--sizes S,M,L,S+,M+] [--time-limit 60] [--repeats 1]
                              [--out benchmarks/RESULTS.md]
 """
 
@@ -28,11 +30,18 @@ import tempfile
 import time
 from pathlib import Path
 
-SIZES = {  # name: (technicians, weeks, seed)
-    "S": (10, 2, 1),
-    "M": (50, 4, 1),
-    "L": (200, 8, 1),
+SIZES: dict[str, tuple[int, int, int, float | None]] = {
+    # name: (technicians, weeks, seed, load; None: the generator's, all work fits)
+    "S": (10, 2, 1, None),
+    "M": (50, 4, 1, None),
+    "L": (200, 8, 1, None),
+    "S+": (10, 2, 1, 1.2),
+    "M+": (50, 4, 1, 1.2),
 }
+"""S, M and L: the team can carry all their work, no technician group is short of capacity,
+and every lower bound that counts capacity is 0, so their gap says nothing. S+ and M+ are S
+and M with 20 % more work than the capacity left after the buffer: what is left out there
+is bounded from below, and their gap bounds how far a plan can be from the best one."""
 CHECKPOINTS = (10, 30, 60)
 
 
@@ -40,12 +49,13 @@ def run_size(name: str, time_limit: float, seed: int, queue: multiprocessing.Que
     """Generate, solve and check one size; put a dict of measured figures on ``queue``."""
     from models.io import load_scenario
     from models.prepare import prepare
-    from scenarios.generate import write_generated
+    from scenarios.generate import TARGET_LOAD, write_generated
     from solver.solve import SolveParams, solve
 
-    technicians, weeks, scenario_seed = SIZES[name]
+    technicians, weeks, scenario_seed, load = SIZES[name]
+    load = load or TARGET_LOAD
     path = Path(tempfile.mkdtemp()) / f"{name}.yaml"
-    write_generated(path, technicians=technicians, weeks=weeks, seed=scenario_seed)
+    write_generated(path, technicians=technicians, weeks=weeks, seed=scenario_seed, load=load)
     started = time.perf_counter()
     prepared = prepare(load_scenario(path))
     prepare_seconds = time.perf_counter() - started
@@ -67,6 +77,7 @@ def run_size(name: str, time_limit: float, seed: int, queue: multiprocessing.Que
             "seed": seed,
             "technicians": technicians,
             "weeks": weeks,
+            "load": load,
             "items": len(prepared.items),
             "prepare_s": round(prepare_seconds, 2),
             "greedy_s": round(greedy.runtime, 2),
@@ -162,17 +173,20 @@ def table(rows: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="S,M,L")
+    parser.add_argument("--sizes", default=",".join(SIZES), help=f"of {', '.join(SIZES)}")
     parser.add_argument("--time-limit", type=float, default=60)
     parser.add_argument("--repeats", type=int, default=1, help="runs per size, seeds 0..N-1")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/RESULTS.md"))
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1, not {args.repeats}")
+    sizes = [name.strip() for name in args.sizes.split(",")]
+    if unknown := [name for name in sizes if name not in SIZES]:
+        parser.error(f"--sizes: unknown {', '.join(unknown)}; the sizes are {', '.join(SIZES)}")
     rows = []
-    for name in args.sizes.split(","):
+    for name in sizes:
         for seed in range(args.repeats):
-            row = measure(name.strip(), args.time_limit, seed)
+            row = measure(name, args.time_limit, seed)
             print(json.dumps(row), flush=True)
             rows.append(row)
     command = (

@@ -132,6 +132,28 @@ def test_load_of_the_small_size(seed: int) -> None:
     assert 0.70 <= _load(_prepared(10, 2, seed)) <= 0.85
 
 
+@pytest.mark.parametrize("load", [0.5, 1.2, 1.5])
+def test_load_can_be_chosen(load: float) -> None:
+    prepared = prepare(Scenario.model_validate(generate_scenario(10, 2, seed=1, load=load)))
+    assert _load(prepared) == pytest.approx(load, abs=0.08)
+    assert f"load {load:.0%}" in prepared.scenario.name
+
+
+def test_the_default_load_keeps_file_and_name_as_they_were(tmp_path: Path) -> None:
+    default, chosen = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    write_generated(default, technicians=5, weeks=1, seed=2)
+    write_generated(chosen, technicians=5, weeks=1, seed=2, load=1.2)
+    assert default.read_text().splitlines()[0].endswith("seed=2")
+    assert chosen.read_text().splitlines()[0].endswith("seed=2, load=1.2")
+    assert load_scenario(default).name == "Generated MSP (5 technicians, 1 weeks, seed 2)"
+
+
+@pytest.mark.parametrize("load", [0, -1, 3.5, float("nan")])
+def test_a_load_out_of_range_is_refused(load: float) -> None:
+    with pytest.raises(ValueError, match="load must lie in"):
+        generate_scenario(5, 1, seed=1, load=load)
+
+
 @pytest.mark.parametrize("size", ["medium", "large"])
 def test_every_item_has_a_skilled_technician(size: str, request: pytest.FixtureRequest) -> None:
     prepared: Prepared = request.getfixturevalue(size)
@@ -179,4 +201,16 @@ def test_cli_generate_refuses_no_technicians(tmp_path: Path, capsys: pytest.Capt
     code = main(["generate", "--technicians", "0", "--weeks", "2", "--out", str(out)])
     assert code == 2
     assert "--technicians" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("load", ["0", "4", "nan"])
+def test_cli_generate_refuses_a_load_out_of_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture, load: str
+) -> None:
+    out = tmp_path / "s.yaml"
+    code = main(["generate", "--technicians", "3", "--weeks", "1", "--load", load,
+                 "--out", str(out)])
+    assert code == 2
+    assert "--load must lie in (0, 3]" in capsys.readouterr().err
     assert not out.exists()

@@ -18,6 +18,7 @@ from models.prepare import Prepared, prepare
 from models.problems import ScenarioError
 from models.replan import Replan, anchor, annotate, freeze_end
 from models.scenario_incidents import Buffer
+from scenarios.generate import MAX_LOAD, TARGET_LOAD, write_generated
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -83,13 +84,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from scenarios.generate import write_generated
-
     if not (1 <= args.technicians <= 2000 and 1 <= args.weeks <= 52):
         raise UsageError("--technicians must lie in 1 .. 2000 and --weeks in 1 .. 52")
     if args.out.is_dir():
         raise UsageError(f"--out {args.out} is a directory; name the scenario file to write")
-    write_generated(args.out, technicians=args.technicians, weeks=args.weeks, seed=args.seed)
+    if not 0 < args.load <= MAX_LOAD:
+        raise UsageError(f"--load must lie in (0, {MAX_LOAD:g}]: planned work over the capacity "
+                         "left after the buffer (1.2 = 20 % more than the team can carry)")
+    write_generated(
+        args.out, technicians=args.technicians, weeks=args.weeks, seed=args.seed, load=args.load
+    )
     print(f"wrote {args.out}")
     return EXIT_OK
 
@@ -192,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--technicians", type=int, required=True, help="team size")
     generate.add_argument("--weeks", type=int, required=True, help="horizon in weeks")
     generate.add_argument("--seed", type=int, default=1, help="random seed (same seed, same file)")
+    generate.add_argument(
+        "--load", type=float, default=TARGET_LOAD,
+        help=f"planned work over the capacity left after the buffer (default {TARGET_LOAD:g}; "
+             "above 1 the team cannot carry it all)",
+    )
     generate.add_argument("--out", type=Path, required=True, help="scenario file to write")
     generate.set_defaults(run=cmd_generate)
 
