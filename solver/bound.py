@@ -46,12 +46,13 @@ def lower_bound(prepared: Prepared, schedulable: set[int] | None = None) -> floa
     """
     if schedulable is None:
         schedulable = {item.index for item in prepared.items if item.eligible}
-    starts = _earliest_starts(prepared, schedulable)
+    day_capacity = _capacity_by_day(prepared)
+    starts = _earliest_starts(prepared, schedulable, day_capacity)
     rate = prepared.scenario.weights.unscheduled / 60
     certain = sum(
         rate * item.weight * item.effort for item in prepared.items if item.index not in starts
     )
-    after = _capacity_after(prepared)
+    after = _capacity_after(day_capacity)
     late_rate = prepared.scenario.weights.late_per_day / 1440
     best = 0.0
     for group in _groups(prepared, starts):
@@ -107,11 +108,12 @@ def _minutes_by_day(prepared: Prepared, start: int, end: int) -> dict[int, int]:
     return minutes
 
 
-def _earliest_starts(prepared: Prepared, schedulable: set[int]) -> dict[int, float]:
+def _earliest_starts(
+    prepared: Prepared, schedulable: set[int], day_capacity: dict[int, list[float]]
+) -> dict[int, float]:
     """Earliest start of every item that can finish by the horizon's end (relaxed)."""
     starts: dict[int, float] = {}
     finish: dict[int, float] = {}
-    day_capacity = _capacity_by_day(prepared)
     unlimited = [math.inf] * len(prepared.days)  # frozen work (replans) stays where it was
     for item in _topological(prepared):
         if item.index not in schedulable or any(b not in finish for b in item.after):
@@ -154,12 +156,12 @@ def _topological(prepared: Prepared) -> list[PreparedItem]:
     return ordered
 
 
-def _capacity_after(prepared: Prepared) -> dict[int, list[float]]:
+def _capacity_after(day_capacity: dict[int, list[float]]) -> dict[int, list[float]]:
     """Technician -> minutes it could work from the start of day d to the horizon's end."""
     found = {}
-    for tech, per_day in _capacity_by_day(prepared).items():
+    for tech, per_day in day_capacity.items():
         after = [*per_day, 0.0]
-        for d in range(len(prepared.days) - 1, -1, -1):
+        for d in range(len(per_day) - 1, -1, -1):
             after[d] += after[d + 1]
         found[tech] = after
     return found

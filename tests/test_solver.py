@@ -256,9 +256,10 @@ def _monday_team(
     projects: list[dict] = (),
     recurring: list[dict] = (),
     days: int = 1,
+    buffer: dict | None = None,
 ):
     """A scenario from Monday (technicians work 08:00-16:00 unless they say otherwise) for
-    the room-making tests."""
+    the room-making and bound tests."""
     from models.scenario import Scenario
 
     skills = sorted({skill for tech in technicians for skill in tech["skills"]})
@@ -275,6 +276,7 @@ def _monday_team(
                 "projects": list(projects),
                 "recurring": list(recurring),
             }
+            | ({"buffer": buffer} if buffer else {})
         )
     )
 
@@ -618,30 +620,13 @@ def test_lower_bound_keeps_the_reserve_off_each_day() -> None:
     25 % buffer: only 6 h can be planned, so the request is certainly left out (priority 3:
     8 h x 3 x 1,000 points). Counting the reserve over the horizon only, the bound saw 2 h
     too many (6,000 points). The plan leaves the request out and its gap is 0."""
-    from models.scenario import Scenario
     from solver.bound import lower_bound
 
-    scenario = Scenario.model_validate(
-        {
-            "name": "A full day with a buffer",
-            "timezone": "Europe/Berlin",
-            "horizon": {"start": "2026-03-02", "days": 1},
-            "skills": ["firewall"],
-            "technicians": [
-                {"id": "wim", "skills": ["firewall"], "hours": {"mon": "08:00-16:00"}}
-            ],
-            "customers": [{"id": "keller", "name": "Autohaus Keller"}],
-            "service_requests": [
-                {
-                    "id": "sr-1", "name": "Firewall migration", "customer": "keller",
-                    "received": "2026-03-02T08:00", "effort": "8h", "skills": ["firewall"],
-                    "priority": 3,
-                }
-            ],
-            "buffer": {"policy": "percent", "percent": 25},
-        }
+    prepared = _monday_team(
+        [{"id": "wim", "skills": ["firewall"]}],
+        [_request("sr-1", "firewall")],
+        buffer={"policy": "percent", "percent": 25},
     )
-    prepared = prepare(scenario)
     assert lower_bound(prepared) == pytest.approx(24_000)
     result = solve(prepared, SolveParams(time_limit=5, workers=2))
     assert result.violations == []
