@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models.intervals import clip
 from models.prepare import Prepared
 from models.records import PreparedItem
 from solver.schedule import Schedule
@@ -25,7 +26,7 @@ def unscheduled_reason(prepared: Prepared, schedule: Schedule, item: PreparedIte
         reason = explain(prepared, schedule, item)
         if reason:
             return reason
-    return _capacity(prepared, item)
+    return _capacity(prepared, schedule, item)
 
 
 def _no_skill(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str | None:
@@ -103,14 +104,36 @@ def _too_late(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str
     )
 
 
-def _capacity(prepared: Prepared, item: PreparedItem) -> str:
+def _capacity(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str:
     if item.fixed is not None:
         when = _when(prepared, item.fixed[0])
         return f"every technician with {_skills(item)} is busy or keeping the reserve at {when}"
+    ready = max([item.earliest] + [schedule.end(prepared.items[b]) for b in item.after])
     until = "the end of the horizon"
     if item.due is not None and item.due < prepared.horizon_end:
         until = f"{_when(prepared, item.due, due=True)} (due) or later"
-    return (
-        f"capacity taken by higher-priority work: technicians with {_skills(item)} are fully "
-        f"booked between {_when(prepared, item.earliest)} and {until}"
-    )
+    booked = f"technicians with {_skills(item)} are fully booked between {_when(prepared, ready)}"
+    lower = _lower_priority_minutes(prepared, schedule, item, ready)
+    if lower:  # not "higher-priority work": the planner should know it may swap
+        return (
+            f"no room for its {item.effort / 60:g} h: {booked} and {until}, "
+            f"{lower / 60:g} h of that time with lower-priority work"
+        )
+    return f"capacity taken by work of the same or higher priority: {booked} and {until}"
+
+
+def _lower_priority_minutes(
+    prepared: Prepared, schedule: Schedule, item: PreparedItem, ready: int
+) -> int:
+    """Minutes of lower-priority work planned where a skilled technician could do ``item``."""
+    usable = {
+        t: clip(prepared.allowed(item, prepared.technicians[t]), ready, prepared.horizon_end)
+        for t in item.eligible
+    }
+    minutes = 0
+    for index, (tech, _) in schedule.placed.items():
+        other = prepared.items[index]
+        if tech in usable and other.priority > item.priority:
+            for start, end in schedule.part_intervals(other):
+                minutes += sum(e - s for s, e in clip(usable[tech], start, end))
+    return minutes

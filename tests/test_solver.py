@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -87,6 +89,37 @@ def test_unscheduled_items_carry_a_reason(name: str, words: str) -> None:
     result = solve(prepared, SolveParams(time_limit=5, workers=2))
     reasons = [entry.reason for entry in result.plan.unscheduled]
     assert any(words in reason for reason in reasons), reasons
+
+
+@pytest.mark.parametrize(
+    ("placed", "left_out", "words"),
+    [
+        ("routine", "urgent", "no room for its 8 h: technicians with network are fully booked "
+         "between Mon 2026-03-02 08:00 and Mon 2026-03-02 16:00 (due) or later, 8 h of that "
+         "time with lower-priority work"),
+        ("urgent", "routine", "capacity taken by work of the same or higher priority"),
+    ],
+)
+def test_a_capacity_reason_names_lower_priority_work_in_the_way(
+    placed: str, left_out: str, words: str
+) -> None:
+    """One technician, one Monday, two 8 h requests: whichever is left out, its reason says
+    whether lower-priority work holds the time (a planner may swap it out) or not."""
+    from solver.reasons import unscheduled_reason
+    from solver.schedule import Schedule
+
+    prepared = _monday_team(
+        [{"id": "ana", "name": "Ana", "skills": ["network"]}],
+        [
+            {**_request("urgent", "network"), "priority": 1},
+            {**_request("routine", "network"), "priority": 4},
+        ],
+    )
+    items = {item.id: item for item in prepared.items}
+    eight = prepared.minute(datetime(2026, 3, 2, 8))
+    starts = itertools.accumulate(items[placed].parts[:-1], initial=eight)
+    schedule = Schedule(placed={items[placed].index: (0, tuple(starts))})
+    assert words in unscheduled_reason(prepared, schedule, items[left_out])
 
 
 @pytest.mark.parametrize("path", TINY, ids=lambda p: p.stem)
