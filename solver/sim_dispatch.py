@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from solver.sim_model import EPS, Model, Technician
+from solver.sim_model import EPS, Model, TechCalendar
 from solver.sim_stream import IncidentStream
 
 _INF = math.inf
@@ -80,7 +80,7 @@ class _Tech:
 
     __slots__ = ("busy", "cursor", "k", "rem", "s", "started", "sync")
 
-    def __init__(self, static: Technician) -> None:
+    def __init__(self, static: TechCalendar) -> None:
         self.s = static
         self.busy = -_INF
         self.sync = True

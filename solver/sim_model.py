@@ -31,7 +31,7 @@ _INF = math.inf
 
 
 @dataclass(frozen=True)
-class Technician:
+class TechCalendar:
     """One technician's calendars (sorted starts and ends) and planned pieces, in minutes."""
 
     seg_s: list[int]
@@ -52,7 +52,7 @@ class Technician:
 class Model:
     """The plan as data, shared by every replication (see the module docstring)."""
 
-    techs: tuple[Technician, ...]
+    techs: tuple[TechCalendar, ...]
     horizon_end: int
     piece_end: np.ndarray
     piece_item: np.ndarray
@@ -89,7 +89,7 @@ def _pieces(prepared: Prepared, plan: Plan) -> dict[int, list[Piece]]:
 
 def _technician(
     prepared: Prepared, tech: PreparedTechnician, own: list[Piece], first: int, cap: int
-) -> Technician:
+) -> TechCalendar:
     """Calendars of one technician; ``first`` numbers its first piece among all pieces."""
     horizon = prepared.horizon_end
     planned = [(s, e) for s, e, _, _ in own]
@@ -102,7 +102,7 @@ def _technician(
     overtime = subtract(overtime, [iv for iv, _ in tech.absences] + prepared.holiday_intervals)
     windows = [(float(s), float(e)) for s, e in merge(sched + overtime)]
     windows.append((float(max([horizon] + [e for _, e in windows])), _INF))  # carried over
-    return Technician(
+    return TechCalendar(
         *_split(tech.available),
         *_split(subtract(tech.available, planned)),
         *_split(sched),
