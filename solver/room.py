@@ -231,12 +231,16 @@ def _clear_the_time(
 ) -> float | None:
     """Place a recurring occurrence left out on ``tech`` at its fixed time, taking out the
     technician's movable work then; that work is placed again after it (handed over where
-    it fits nowhere: ``hand_over``). The new objective if it dropped below ``value``, else None
-    and the state as it was.
+    it fits nowhere: ``hand_over``, to any skilled technician, this one too, pushing aside
+    the work in its way). The new objective if it dropped below ``value``, else None and
+    the state as it was.
 
     The search can leave a fixed-time occurrence out that only one technician may take
     because flexible work sits in its hours (generated S, 10 deterministic units, seed 6:
-    a 2 h scan left out, 8,000 points)."""
+    a 2 h scan left out, 8,000 points). There, the task in its hours may go to one other
+    technician only, who has no room; handed over to others only, it fitted nowhere and the
+    scan stayed out (8,009 points). On its own technician, pushing aside work others may do,
+    it fits (9 points)."""
     assert item.fixed is not None
     prepared, schedule = state.prepared, state.schedule
     start, end = item.fixed
@@ -249,7 +253,7 @@ def _clear_the_time(
     for other in in_order(prepared, saved):
         place_again(state, other, saved[other.index])
         if other.index not in schedule.placed and pass_on:
-            saved |= hand_over(state, other, {tech}, set(saved) | {item.index}, until)
+            saved |= hand_over(state, other, set(), set(saved) | {item.index}, until)
     return kept_if_better(state, item, saved, value)
 
 

@@ -347,6 +347,39 @@ def test_room_is_made_by_passing_work_on(team: int) -> None:
     assert after["unscheduled"] == 0
 
 
+def test_a_recurring_block_gets_its_time_back_from_work_only_its_technician_may_do() -> None:
+    """Ana alone may do the 14:00 scan and the urgent job that sits in its time; her day is
+    full of jobs Ben could do. The scan gets its time back only if the urgent job, which fits
+    nowhere else, takes the place of one of those jobs, and that one goes to Ben (before,
+    the job taken out for the scan was handed over only to others, and the scan stayed out)."""
+    from solver.greedy_state import GreedyState
+    from solver.room import make_room
+
+    prepared = _monday_team(
+        [
+            {"id": "ana", "skills": ["client", "network"]},
+            {"id": "ben", "skills": ["network"]},
+        ],
+        [
+            {**_request("urgent", "client", "2h"), "priority": 1},
+            *(_request(f"job{k}", "network", "2h") for k in range(3)),
+        ],
+        recurring=[
+            {"id": "scan", "rule": "FREQ=WEEKLY;BYDAY=MO", "time": "14:00-16:00",
+             "skills": ["client"]},
+        ],
+    )
+    items = {item.id: item for item in prepared.items}
+    state = GreedyState(prepared)
+    monday = prepared.days[0].start
+    for job, hour in [("job0", 8), ("job1", 10), ("job2", 12), ("urgent", 14)]:
+        state.place(items[job], (0, (monday + 60 * hour,)))
+    before = _checked_terms(prepared, state.schedule)
+    after = _checked_terms(prepared, make_room(prepared, state.schedule))
+    assert before["unscheduled"] > 0
+    assert after["unscheduled"] == 0
+
+
 @pytest.mark.parametrize("until", [math.inf, 0.0])
 def test_handing_over_gives_up_when_the_time_is_up(until: float) -> None:
     """Job 1 must leave tech 0 and fits nowhere: handed over, it takes tech 1's place and
