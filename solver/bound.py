@@ -46,7 +46,7 @@ def lower_bound(prepared: Prepared, schedulable: set[int] | None = None) -> floa
     """
     if schedulable is None:
         schedulable = {item.index for item in prepared.items if item.eligible}
-    day_capacity = _capacity_by_day(prepared)
+    day_capacity = capacity_by_day(prepared)
     starts = _earliest_starts(prepared, schedulable, day_capacity)
     rate = prepared.scenario.weights.unscheduled / 60
     certain = sum(
@@ -63,6 +63,21 @@ def lower_bound(prepared: Prepared, schedulable: set[int] | None = None) -> floa
             _late_energy_bound(prepared, demand, starts, group, after, late_rate),
         )
     return certain + best
+
+
+def earliest_finish(
+    prepared: Prepared,
+    item: PreparedItem,
+    tech: int,
+    ready: float,
+    day_capacity: dict[int, list[float]],
+) -> float:
+    """The earliest ``tech`` could finish ``item`` from ``ready`` on if it did nothing else
+    (``_finish``; ``day_capacity``: ``capacity_by_day``); inf if not by the horizon's end."""
+    allowed = prepared.allowed(item, prepared.technicians[tech])
+    # frozen work (replans) stays where it was, whatever the day's cap
+    caps = day_capacity[tech] if item.pinned is None else [math.inf] * len(prepared.days)
+    return _finish(prepared, allowed, math.ceil(ready), item.parts, caps)
 
 
 def _finish(
@@ -114,7 +129,6 @@ def _earliest_starts(
     """Earliest start of every item that can finish by the horizon's end (relaxed)."""
     starts: dict[int, float] = {}
     finish: dict[int, float] = {}
-    unlimited = [math.inf] * len(prepared.days)  # frozen work (replans) stays where it was
     for item in _topological(prepared):
         if item.index not in schedulable or any(b not in finish for b in item.after):
             continue
@@ -123,16 +137,7 @@ def _earliest_starts(
             done = item.fixed[1] if item.fixed[0] >= ready else math.inf
         else:
             done = min(
-                (
-                    _finish(
-                        prepared,
-                        prepared.allowed(item, prepared.technicians[t]),
-                        math.ceil(ready),
-                        item.parts,
-                        day_capacity[t] if item.pinned is None else unlimited,
-                    )
-                    for t in item.eligible
-                ),
+                (earliest_finish(prepared, item, t, ready, day_capacity) for t in item.eligible),
                 default=math.inf,
             )
         if done <= prepared.horizon_end:
@@ -167,7 +172,7 @@ def _capacity_after(day_capacity: dict[int, list[float]]) -> dict[int, list[floa
     return found
 
 
-def _capacity_by_day(prepared: Prepared) -> dict[int, list[float]]:
+def capacity_by_day(prepared: Prepared) -> dict[int, list[float]]:
     """Technician -> minutes it could work on day d: working hours less the percent reserve
     blocks, plus the whole of all customers' windows outside them for an after-hours
     technician (an over-estimate, so the bound stays valid)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from models.intervals import clip
 from models.prepare import Prepared
 from models.records import PreparedItem
+from solver.bound import capacity_by_day, earliest_finish
 from solver.schedule import Schedule
 
 
@@ -19,14 +20,30 @@ def _skills(item: PreparedItem) -> str:
     return " + ".join(sorted(item.skills)) if item.skills else "no special skill"
 
 
-def unscheduled_reason(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str:
-    """The first reason that explains why ``item`` could not be placed."""
-    explanations = (_no_skill, _predecessor, _no_window, _never_available, _too_long, _too_late)
+def unscheduled_reasons(prepared: Prepared, schedule: Schedule) -> dict[int, str]:
+    """Item index -> why it is unscheduled, for every item the schedule leaves out."""
+    left_out = [item for item in prepared.items if item.index not in schedule.placed]
+    day_capacity = capacity_by_day(prepared) if left_out else {}
+    return {
+        item.index: unscheduled_reason(prepared, schedule, item, day_capacity) for item in left_out
+    }
+
+
+def unscheduled_reason(
+    prepared: Prepared,
+    schedule: Schedule,
+    item: PreparedItem,
+    day_capacity: dict[int, list[float]] | None = None,
+) -> str:
+    """The first reason that explains why ``item`` could not be placed (``day_capacity``:
+    ``solver.bound.capacity_by_day``, computed here if not given)."""
+    explanations = (_no_skill, _predecessor, _no_window, _never_available, _too_long)
     for explain in explanations:
         reason = explain(prepared, schedule, item)
         if reason:
             return reason
-    return _capacity(prepared, schedule, item)
+    day_capacity = capacity_by_day(prepared) if day_capacity is None else day_capacity
+    return _too_late(prepared, schedule, item, day_capacity) or _capacity(prepared, schedule, item)
 
 
 def _no_skill(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str | None:
@@ -87,30 +104,56 @@ def _too_long(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str
     )
 
 
-def _too_late(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str | None:
-    """Predecessors end so late that no skilled technician has the effort's time left."""
-    if not item.after:
+def _too_late(
+    prepared: Prepared, schedule: Schedule, item: PreparedItem, day_capacity: dict[int, list[float]]
+) -> str | None:
+    """From when its predecessors end (or its earliest start), not even a skilled technician
+    with nothing else to do than its chain could finish it by the horizon's end: its parts
+    whole, in order, and no more work a day than the hours less the percent reserve and its
+    predecessors' planned work, as in the lower bound."""
+    if item.fixed is not None:
         return None
-    ready = max(schedule.end(prepared.items[b]) for b in item.after)
-    room = max(
-        sum(min(e, prepared.horizon_end) - max(s, ready) for s, e in allowed if e > ready)
-        for allowed in (prepared.allowed(item, prepared.technicians[t]) for t in item.eligible)
-    )
-    if room >= item.effort:
+    ready = _ready(prepared, schedule, item)
+    left = _less_the_chain(prepared, schedule, item, day_capacity)
+    if any(
+        earliest_finish(prepared, item, t, ready, left) <= prepared.horizon_end
+        for t in item.eligible
+    ):
         return None
+    since = "its predecessors end" if item.after else "it can start"
     return (
-        f"its predecessors end {_when(prepared, ready)}, too late for {item.effort / 60:g} h "
-        "of work before the end of the horizon"
+        f"{since} {_when(prepared, ready)}, too late for {item.effort / 60:g} h of work "
+        "before the end of the horizon"
     )
+
+
+def _less_the_chain(
+    prepared: Prepared, schedule: Schedule, item: PreparedItem, day_capacity: dict[int, list[float]]
+) -> dict[int, list[float]]:
+    """``day_capacity`` of the item's technicians less the minutes of its planned predecessors
+    (theirs too) on each day: they stay where they are (project tasks: in working hours, so
+    each part within one day)."""
+    left = {t: list(day_capacity[t]) for t in item.eligible}
+    for before in prepared.ancestors(item):
+        tech = schedule.placed[before][0]
+        if tech in left:
+            for start, end in schedule.part_intervals(prepared.items[before]):
+                left[tech][prepared.day_of(start).index] -= end - start
+    return left
+
+
+def _ready(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> int:
+    """Its earliest start, or when its last planned predecessor ends if that is later."""
+    return max([item.earliest] + [schedule.end(prepared.items[b]) for b in item.after])
 
 
 def _capacity(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str:
     if item.fixed is not None:
         when = _when(prepared, item.fixed[0])
         return f"every technician with {_skills(item)} is busy or keeping the reserve at {when}"
-    ready = max([item.earliest] + [schedule.end(prepared.items[b]) for b in item.after])
+    ready = _ready(prepared, schedule, item)
     until = "the end of the horizon"
-    if item.due is not None and item.due < prepared.horizon_end:
+    if item.due is not None and ready < item.due < prepared.horizon_end:
         until = f"{_when(prepared, item.due, due=True)} (due) or later"
     booked = f"technicians with {_skills(item)} are fully booked between {_when(prepared, ready)}"
     lower = _lower_priority_minutes(prepared, schedule, item, ready)

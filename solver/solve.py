@@ -32,7 +32,7 @@ from solver.greedy import best_greedy
 from solver.lns import STEP_SECONDS, cpsat_solver, improve, run_cpsat
 from solver.objective import schedule_objective
 from solver.penalties import SCALE
-from solver.reasons import unscheduled_reason
+from solver.reasons import unscheduled_reasons
 from solver.repair import polish
 from solver.schedule import Schedule
 
@@ -304,9 +304,8 @@ def to_plan(
         for period in (forecast_periods(prepared, level) if policy == "forecast" else [])
     ]
     unscheduled = [
-        Unscheduled(item=item.id, reason=unscheduled_reason(prepared, schedule, item))
-        for item in prepared.items
-        if item.index not in schedule.placed
+        Unscheduled(item=prepared.items[index].id, reason=reason)
+        for index, reason in unscheduled_reasons(prepared, schedule).items()
     ]
     return Plan(
         scenario=prepared.scenario.name,

@@ -122,6 +122,38 @@ def test_a_capacity_reason_names_lower_priority_work_in_the_way(
     assert words in unscheduled_reason(prepared, schedule, items[left_out])
 
 
+def test_a_task_the_reserve_leaves_no_time_for_is_too_late_not_short_of_capacity() -> None:
+    """One technician, one Monday of 8 h, a 25 % reserve: 6 h of work. The first task takes
+    4 h until noon; the 4 h after it still fit into the clock hours until 16:00, but not into
+    the 2 h the reserve leaves. Its reason says it comes too late (before: "capacity taken by
+    higher-priority work", though nothing else was planned)."""
+    from solver.reasons import unscheduled_reasons
+    from solver.schedule import Schedule
+
+    prepared = _monday_team(
+        [{"id": "ana", "name": "Ana", "skills": ["network"]}],
+        [],
+        [
+            {
+                "id": "swap", "name": "Switch swap", "customer": "keller",
+                "earliest": "2026-03-02", "target": "2026-03-02",
+                "tasks": [
+                    {"id": "prepare", "effort": "4h", "skills": ["network"]},
+                    {"id": "switch", "effort": "4h", "skills": ["network"], "after": ["prepare"]},
+                ],
+            }
+        ],
+        buffer={"policy": "percent", "percent": 25},
+    )
+    items = {item.id: item for item in prepared.items}
+    morning = tuple(prepared.minute(datetime(2026, 3, 2, hour)) for hour in (8, 10))
+    schedule = Schedule(placed={items["prepare"].index: (0, morning)})
+    assert unscheduled_reasons(prepared, schedule) == {
+        items["switch"].index: "its predecessors end Mon 2026-03-02 12:00, too late for 4 h of "
+        "work before the end of the horizon"
+    }
+
+
 @pytest.mark.parametrize("path", TINY, ids=lambda p: p.stem)
 def test_cpsat_objective_is_the_recomputed_objective(path: Path) -> None:
     """The model's own objective value equals the checker's for the schedule it returns."""
