@@ -154,6 +154,41 @@ def test_a_task_the_reserve_leaves_no_time_for_is_too_late_not_short_of_capacity
     }
 
 
+def test_a_capacity_reason_past_the_due_date_names_the_horizon_end() -> None:
+    """The project was due Monday; its first task ends Tuesday noon and Ana's afternoon is
+    taken. The window its reason names runs to the end of the horizon (before: "between Tue
+    12:00 and end of Mon (due)", a window that ends before it starts)."""
+    from solver.reasons import unscheduled_reasons
+    from solver.schedule import Schedule
+
+    prepared = _monday_team(
+        [{"id": "ana", "skills": ["network"], "hours": {"tue": "08:00-16:00"}}],
+        [{**_request("other", "network", "4h"), "due": "2026-03-03T16:00"}],
+        [
+            {
+                "id": "swap", "name": "Switch swap", "customer": "keller",
+                "earliest": "2026-03-02", "target": "2026-03-02",
+                "tasks": [
+                    {"id": "prepare", "effort": "4h", "skills": ["network"]},
+                    {"id": "switch", "effort": "4h", "skills": ["network"], "after": ["prepare"]},
+                ],
+            }
+        ],
+        days=2,
+    )
+    items = {item.id: item for item in prepared.items}
+    at = {hour: prepared.minute(datetime(2026, 3, 3, hour)) for hour in (8, 10, 12, 14)}
+    schedule = Schedule(
+        placed={
+            items["prepare"].index: (0, (at[8], at[10])),
+            items["other"].index: (0, (at[12], at[14])),
+        }
+    )
+    assert unscheduled_reasons(prepared, schedule)[items["switch"].index].endswith(
+        "fully booked between Tue 2026-03-03 12:00 and the end of the horizon"
+    )
+
+
 @pytest.mark.parametrize("path", TINY, ids=lambda p: p.stem)
 def test_cpsat_objective_is_the_recomputed_objective(path: Path) -> None:
     """The model's own objective value equals the checker's for the schedule it returns."""
