@@ -11,8 +11,10 @@ from solver.schedule import Schedule
 
 def _when(prepared: Prepared, minute: int, *, due: bool = False) -> str:
     moment = prepared.moment(minute)
-    if due and moment.hour == moment.minute == 0:  # a due date: the end of the day before
-        return "end of " + prepared.moment(minute - 1).strftime("%a %Y-%m-%d")
+    if moment.hour == moment.minute == 0:  # midnight: a day's start, or a due date's end
+        if due:
+            return "the end of " + prepared.moment(minute - 1).strftime("%a %Y-%m-%d")
+        return "the start of " + moment.strftime("%a %Y-%m-%d")
     return moment.strftime("%a %Y-%m-%d %H:%M")
 
 
@@ -120,11 +122,10 @@ def _too_late(
         for t in item.eligible
     ):
         return None
-    since = "its predecessors end" if item.after else "it can start"
-    return (
-        f"{since} {_when(prepared, ready)}, too late for {item.effort / 60:g} h of work "
-        "before the end of the horizon"
-    )
+    when, effort = _when(prepared, ready), f"{item.effort / 60:g} h of work"
+    if item.after:
+        return f"its predecessors end {when}, too late for {effort} before the end of the horizon"
+    return f"from {when} on, {effort} no longer fit before the end of the horizon"
 
 
 def _less_the_chain(

@@ -154,6 +154,20 @@ def test_a_task_the_reserve_leaves_no_time_for_is_too_late_not_short_of_capacity
     }
 
 
+def test_a_request_received_too_late_for_its_effort_says_so() -> None:
+    """Received at 14:00 on the horizon's last day with 4 h of work, two hours before Ana's
+    day ends: its reason says so (before: "capacity taken", with nothing else planned)."""
+    from solver.reasons import unscheduled_reasons
+    from solver.schedule import Schedule
+
+    prepared = _monday_team(
+        [{"id": "ana", "skills": ["network"]}], [_request("late", "network", "4h", "14:00")]
+    )
+    assert unscheduled_reasons(prepared, Schedule()) == {
+        0: "from Mon 2026-03-02 14:00 on, 4 h of work no longer fit before the end of the horizon"
+    }
+
+
 def test_a_capacity_reason_past_the_due_date_names_the_horizon_end() -> None:
     """The project was due Monday; its first task ends Tuesday noon and Ana's afternoon is
     taken. The window its reason names runs to the end of the horizon (before: "between Tue
