@@ -9,7 +9,7 @@ from models.plan import DUTY_REASON, RESERVE_REASON
 from models.prepare import Prepared
 from models.records import PreparedItem
 from solver.greedy import place_flexible
-from solver.greedy_reserve import hold_percent_reserve, place_reserve
+from solver.greedy_reserve import free_crowded_blocks, hold_percent_reserve, place_reserve
 from solver.greedy_state import GreedyState
 from solver.schedule import Schedule
 
@@ -34,6 +34,7 @@ def state_of(prepared: Prepared, schedule: Schedule) -> GreedyState:
             start, end = whole.start, whole.end
         state.occupy(tech, start, end, work=False)
     hold_percent_reserve(state)
+    free_crowded_blocks(state)
     return state
 
 
@@ -42,6 +43,7 @@ def finished(state: GreedyState) -> Schedule:
     if state.pending:
         kept = [r for r in state.schedule.reserve if r[3] != RESERVE_REASON]
         state.schedule.reserve = kept
+        free_crowded_blocks(state)
         place_reserve(state)
     return state.schedule
 
