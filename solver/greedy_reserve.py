@@ -105,7 +105,7 @@ def place_reserve(state: GreedyState) -> None:
     for (tech, _), blocks in state.pending.items():
         for block in blocks:
             at = state.busy[tech].latest(block.domain, block.length)
-            if at is None:  # cannot happen: all work was placed where room was left
+            if at is None:  # cannot happen: work leaves room, or the block has all its day
                 raise RuntimeError(
                     f"no room for the reserve of technician {tech} on day {block.day}"
                 )
