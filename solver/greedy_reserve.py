@@ -81,12 +81,13 @@ def hold_percent_reserve(state: GreedyState) -> None:
 
 def free_crowded_blocks(state: GreedyState) -> None:
     """Pending percent blocks with no room left in their domain may lie anywhere in their
-    day: DESIGN asks only for the minutes, the staggered place is ours. The polish passes
-    call this on the plan they start from and before they place the blocks again, so that
-    a plan with work all over a block's staggered place (the hard rules allow it) does not
-    stop them. Generated M with 20 % more work than the team can carry once crashed there
-    ("no room for the reserve of technician 32 on day 17", 1 of 11 runs of 60 s; the plan
-    that led there was not kept, and the cause is not known)."""
+    day: DESIGN asks only for the minutes, the staggered place is ours. ``place_reserve``
+    calls this, and so do the polish passes on the plan they start from (so that the room
+    they leave for the blocks is checked where the blocks can go): a plan with work all
+    over a block's staggered place (the hard rules allow it) does not stop them. Generated
+    M with 20 % more work than the team can carry once crashed there ("no room for the
+    reserve of technician 32 on day 17", 1 of 11 runs of 60 s; the plan that led there was
+    not kept, and the cause is not known)."""
     prepared = state.prepared
     for (tech, day), blocks in list(state.pending.items()):
         segments = prepared.technicians[tech].available_on(prepared.days[day])
@@ -102,6 +103,7 @@ def free_crowded_blocks(state: GreedyState) -> None:
 
 def place_reserve(state: GreedyState) -> None:
     """Reserve blocks at the latest free spot of their day (mornings stay open for work)."""
+    free_crowded_blocks(state)
     for (tech, _), blocks in state.pending.items():
         for block in blocks:
             at = state.busy[tech].latest(block.domain, block.length)

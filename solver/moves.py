@@ -43,7 +43,6 @@ def finished(state: GreedyState) -> Schedule:
     if state.pending:
         kept = [r for r in state.schedule.reserve if r[3] != RESERVE_REASON]
         state.schedule.reserve = kept
-        free_crowded_blocks(state)
         place_reserve(state)
     return state.schedule
 

@@ -26,25 +26,19 @@ def unscheduled_reasons(prepared: Prepared, schedule: Schedule) -> dict[int, str
     """Item index -> why it is unscheduled, for every item the schedule leaves out."""
     left_out = [item for item in prepared.items if item.index not in schedule.placed]
     day_capacity = capacity_by_day(prepared) if left_out else {}
-    return {
-        item.index: unscheduled_reason(prepared, schedule, item, day_capacity) for item in left_out
-    }
+    return {item.index: _reason(prepared, schedule, item, day_capacity) for item in left_out}
 
 
-def unscheduled_reason(
-    prepared: Prepared,
-    schedule: Schedule,
-    item: PreparedItem,
-    day_capacity: dict[int, list[float]] | None = None,
+def _reason(
+    prepared: Prepared, schedule: Schedule, item: PreparedItem, day_capacity: dict[int, list[float]]
 ) -> str:
     """The first reason that explains why ``item`` could not be placed (``day_capacity``:
-    ``solver.bound.capacity_by_day``, computed here if not given)."""
+    ``solver.bound.capacity_by_day``)."""
     explanations = (_no_skill, _predecessor, _no_window, _never_available, _too_long)
     for explain in explanations:
         reason = explain(prepared, schedule, item)
         if reason:
             return reason
-    day_capacity = capacity_by_day(prepared) if day_capacity is None else day_capacity
     return _too_late(prepared, schedule, item, day_capacity) or _capacity(prepared, schedule, item)
 
 

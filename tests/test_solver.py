@@ -106,7 +106,7 @@ def test_a_capacity_reason_names_lower_priority_work_in_the_way(
 ) -> None:
     """One technician, one Monday, two 8 h requests: whichever is left out, its reason says
     whether lower-priority work holds the time (a planner may swap it out) or not."""
-    from solver.reasons import unscheduled_reason
+    from solver.reasons import unscheduled_reasons
     from solver.schedule import Schedule
 
     prepared = _monday_team(
@@ -120,7 +120,7 @@ def test_a_capacity_reason_names_lower_priority_work_in_the_way(
     eight = prepared.minute(datetime(2026, 3, 2, 8))
     starts = itertools.accumulate(items[placed].parts[:-1], initial=eight)
     schedule = Schedule(placed={items[placed].index: (0, tuple(starts))})
-    assert words in unscheduled_reason(prepared, schedule, items[left_out])
+    assert words in unscheduled_reasons(prepared, schedule)[items[left_out].index]
 
 
 def test_a_task_the_reserve_leaves_no_time_for_is_too_late_not_short_of_capacity() -> None:
