@@ -17,6 +17,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 
 from models.prepare import Prepared
 from models.records import PreparedItem
@@ -47,14 +48,34 @@ def polish(
     until: float = math.inf,
     seconds: float = math.inf,
     pass_on: bool = True,
+    report: Callable[[float], None] | None = None,
 ) -> Schedule:
     """All passes, in turn, until the clock (``time.perf_counter``) reaches ``until``, or
-    (deterministic runs) for ``seconds`` worth of tries; ``pass_on``: see ``make_room``."""
-    schedule = insert_unscheduled(prepared, schedule)
-    schedule = make_room(prepared, schedule, until, ROOM_TRIES_PER_SECOND * seconds, pass_on)
-    schedule = advance_late_items(prepared, schedule, until)
-    schedule = even_out_load(prepared, schedule, until, MOVE_TRIES_PER_SECOND * seconds)
-    return advance_late_items(prepared, schedule, until)
+    (deterministic runs) for ``seconds`` worth of tries; ``pass_on``: see ``make_room``.
+    ``report`` gets the objective whenever it drops (the passes may take half the time
+    limit, and a planner watching the progress should see them work)."""
+    report = report or (lambda _: None)
+    passes: list[Callable[[Schedule], Schedule]] = [
+        partial(insert_unscheduled, prepared),
+        partial(
+            make_room,
+            prepared,
+            until=until,
+            tries=ROOM_TRIES_PER_SECOND * seconds,
+            pass_on=pass_on,
+            report=report,
+        ),
+        partial(advance_late_items, prepared, until=until),
+        partial(even_out_load, prepared, until=until, tries=MOVE_TRIES_PER_SECOND * seconds),
+        partial(advance_late_items, prepared, until=until),
+    ]
+    value = schedule_objective(prepared, schedule)
+    for run in passes:
+        schedule = run(schedule)
+        if (found := schedule_objective(prepared, schedule)) < value:
+            value = found
+            report(value)
+    return schedule
 
 
 def insert_unscheduled(prepared: Prepared, schedule: Schedule) -> Schedule:

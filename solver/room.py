@@ -46,10 +46,11 @@ def make_room(
     until: float = math.inf,
     tries: float = math.inf,
     pass_on: bool = True,
+    report: Callable[[float], None] | None = None,
 ) -> Schedule:
     """Plan unscheduled items, then move late ones earlier, by re-planning the work around
     them where that pays, until the clock reaches ``until`` or ``tries`` re-plannings were
-    tried.
+    tried; ``report`` gets each new objective.
 
     A search stopped by its time limit can leave a task out (or late) because the tasks
     before it end too late (their parts spread over days between other work) or because its
@@ -109,6 +110,8 @@ def make_room(
                 found = attempt(value, pass_on, until)
                 if found is not None:
                     value = found
+                    if report is not None:
+                        report(value)
                     break
         first += ATTEMPTS_PER_ROUND
     return finished(state)

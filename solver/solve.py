@@ -146,7 +146,8 @@ def solve(
             outcome = Outcome(pieces.schedule, "feasible", "cpsat+lns", outcome.bound)
     schedule = outcome.schedule
     if params.method != "greedy":
-        schedule = _polish(prepared, schedule, params, started + params.time_limit)
+        report = None if progress is None else partial(_report, progress, started, outcome.bound)
+        schedule = _polish(prepared, schedule, params, started + params.time_limit, report=report)
     return finish(prepared, schedule, outcome, seconds=time.perf_counter() - started, first=first)
 
 
@@ -203,7 +204,7 @@ def _solve_by_pieces(
 
     def report(objective: float) -> None:
         if progress is not None:
-            progress(time.perf_counter() - started, objective, bound)
+            _report(progress, started, bound, objective)
 
     share = POLISH_SHARE if used else PIECES_POLISH_SHARE
     end = started + (1 - share) * params.time_limit
@@ -221,9 +222,8 @@ def _solve_by_pieces(
     halves = (None, None) if steps is None else (steps // 2, steps - steps // 2)
     schedule = search(baseline, halfway, steps=halves[0])
     schedule = _polish(
-        prepared, schedule, params, halfway + share / 2 * params.time_limit, pass_on=False
+        prepared, schedule, params, halfway + share / 2 * params.time_limit, False, report
     )
-    report(schedule_objective(prepared, schedule))
     schedule = search(schedule, end, steps=halves[1])
     return Outcome(schedule, "feasible", "cpsat-lns", bound)
 
@@ -234,12 +234,19 @@ def _polish(
     params: SolveParams,
     until: float,
     pass_on: bool = True,
+    report: Callable[[float], None] | None = None,
 ) -> Schedule:
     """The polish passes until the clock reaches ``until`` (deterministic runs: for a fixed
     number of tries instead)."""
     if params.deterministic:
-        return polish(prepared, schedule, seconds=params.time_limit, pass_on=pass_on)
-    return polish(prepared, schedule, until=until, pass_on=pass_on)
+        return polish(
+            prepared, schedule, seconds=params.time_limit, pass_on=pass_on, report=report
+        )
+    return polish(prepared, schedule, until=until, pass_on=pass_on, report=report)
+
+
+def _report(progress: Progress, started: float, bound: float | None, objective: float) -> None:
+    progress(time.perf_counter() - started, objective, math.nan if bound is None else bound)
 
 
 def _steps(params: SolveParams, used: float) -> int:

@@ -365,6 +365,25 @@ def test_room_is_made_for_left_out_work() -> None:
     assert sum(after.values()) < sum(before.values())
 
 
+def test_the_polish_passes_report_each_lower_objective() -> None:
+    """The passes may take half the time limit; whoever watches the progress sees each
+    improvement, and the last one is the polished plan's objective."""
+    from models.scenario import Scenario
+    from scenarios.generate import generate_scenario
+    from solver.greedy import greedy
+    from solver.objective import schedule_objective
+    from solver.repair import polish
+
+    prepared = prepare(Scenario.model_validate(generate_scenario(10, 2, seed=1)))
+    schedule = greedy(prepared, by_slack=True, spare_rare=True, tight=0.15)
+    reported: list[float] = []
+    polished = polish(prepared, schedule, seconds=2, report=reported.append)
+    assert reported, "the passes improved the greedy plan without a report"
+    assert reported == sorted(reported, reverse=True)
+    assert reported[0] < schedule_objective(prepared, schedule)
+    assert reported[-1] == schedule_objective(prepared, polished)
+
+
 def _monday_team(
     technicians: list[dict],
     requests: list[dict],
