@@ -581,6 +581,56 @@ def test_work_passed_on_keeps_its_predecessor() -> None:
     assert after["unscheduled"] == 0
 
 
+def test_a_chain_moves_to_a_technician_who_is_there() -> None:
+    """The cabling is planned on Ana's Tuesday, as she is on vacation on Monday, so Cleo's
+    phones (8 h, only Cleo) no longer fit after it and are left out. Ben could do the
+    cabling on Monday if his Monday job, which Ana may do too, went to Ana's Tuesday. Moving
+    the chain on its technicians, or re-planning around Cleo and Ana, cannot do it; moving
+    the cabling to Ben can (before: the phones stayed out)."""
+    from solver.greedy_state import GreedyState
+    from solver.room import make_room
+
+    hours = {"mon": "08:00-16:00", "tue": "08:00-16:00"}
+    prepared = _monday_team(
+        [
+            {
+                "id": "ana", "skills": ["network"], "hours": hours,
+                "absences": [{"start": "2026-03-02", "end": "2026-03-02", "reason": "vacation"}],
+            },
+            {"id": "ben", "skills": ["network"], "hours": hours},
+            {"id": "cleo", "skills": ["voip"], "hours": hours},
+        ],
+        [_request("job", "network") | {"due": "2026-03-03T16:00"}],
+        [
+            {
+                "id": "phones", "name": "New phones", "customer": "keller",
+                "earliest": "2026-03-02", "target": "2026-03-03", "priority": 3,
+                "tasks": [
+                    {"id": "cabling", "name": "Cabling", "effort": "8h", "skills": ["network"]},
+                    {
+                        "id": "handsets", "name": "Handsets", "effort": "8h", "skills": ["voip"],
+                        "after": ["cabling"],
+                    },
+                ],
+            }
+        ],
+        days=2,
+    )
+    items = {item.id: item for item in prepared.items}
+    ana, ben = (prepared.technician_index[name] for name in ("ana", "ben"))
+    monday, tuesday = (
+        tuple(day.start + 60 * h for h in (8, 10, 12, 14)) for day in prepared.days[:2]
+    )
+    state = GreedyState(prepared)
+    state.place(items["cabling"], (ana, tuesday))
+    state.place(items["job"], (ben, monday))
+    before = _checked_terms(prepared, state.schedule)
+    after = _checked_terms(prepared, make_room(prepared, state.schedule))
+    assert before["unscheduled"] > 0
+    assert after["unscheduled"] == 0
+    assert sum(after.values()) < sum(before.values())
+
+
 def test_late_items_take_turns_in_making_room() -> None:
     """Two jobs due Monday are done on Tuesday. The fibre job (priority 2) comes first, but
     nothing can move it earlier: every technician who could take it has a Monday full of
