@@ -226,12 +226,7 @@ def _advance_chain(
         pushed |= make_way(state, member, on, keep | set(pushed), by, move_chains=True)
         if member.index not in placed:
             place_before_successors(state, member)
-    saved |= pushed
-    for other in in_order(prepared, pushed):
-        place_again(state, other, pushed[other.index])
-        if other.index not in placed and pass_on:
-            saved |= hand_over(state, other, set(), keep | set(saved), until)
-    return kept_if_better(state, item, saved, value)
+    return _put_back(state, item, saved, pushed, value, pass_on, until)
 
 
 def _compact_chain(
@@ -256,7 +251,6 @@ def _compact_chain(
     nowhere to go. It comes last: it tries every skilled technician for every task, 0.1 s
     on M but about 2 s on L, where trying it first gave a worse plan in 30 s of passes
     (2.46 million against 1.73)."""
-    prepared, placed = state.prepared, state.schedule.placed
     saved = {a.index: state.unplace(a) for a in chain}
     keep = set(saved) | {item.index}
     pushed: Placements = {}
@@ -265,12 +259,7 @@ def _compact_chain(
         if tech is None:
             break
         pushed |= make_way(state, member, tech, keep | set(pushed), -math.inf)
-    saved |= pushed
-    for other in in_order(prepared, pushed):
-        place_again(state, other, pushed[other.index])
-        if other.index not in placed and pass_on:
-            saved |= hand_over(state, other, set(), keep | set(saved), until)
-    return kept_if_better(state, item, saved, value)
+    return _put_back(state, item, saved, pushed, value, pass_on, until)
 
 
 def _ends_first(state: GreedyState, item: PreparedItem, keep: set[int]) -> int | None:
@@ -305,15 +294,32 @@ def _clear_the_time(
     assert item.fixed is not None
     prepared, schedule = state.prepared, state.schedule
     start, end = item.fixed
-    saved = {
+    pushed = {
         other.index: state.unplace(other)
         for other in movable(prepared, schedule, {tech}, start)
         if any(s < end and start < e for s, e in schedule.part_intervals(other))
     }
     place_fixed(state, dataclasses.replace(item, eligible=(tech,)))
-    for other in in_order(prepared, saved):
-        place_again(state, other, saved[other.index])
-        if other.index not in schedule.placed and pass_on:
+    return _put_back(state, item, {}, pushed, value, pass_on, until)
+
+
+def _put_back(
+    state: GreedyState,
+    item: PreparedItem,
+    saved: Placements,
+    pushed: Placements,
+    value: float,
+    pass_on: bool,
+    until: float,
+) -> float | None:
+    """After a re-planning for ``item``: the work ``pushed`` aside for it placed again (where
+    it was if still free, else as the greedy would; with ``pass_on``, what then fits nowhere
+    is handed over: ``hand_over``). The new objective if it dropped below ``value``, else
+    None and the ``saved`` and ``pushed`` items back where they were (``kept_if_better``)."""
+    saved = saved | pushed
+    for other in in_order(state.prepared, pushed):
+        place_again(state, other, pushed[other.index])
+        if other.index not in state.schedule.placed and pass_on:
             saved |= hand_over(state, other, set(), set(saved) | {item.index}, until)
     return kept_if_better(state, item, saved, value)
 

@@ -422,6 +422,19 @@ def _request(name: str, skill: str, effort: str = "8h", received: str = "08:00")
     }
 
 
+def _two_tasks(name: str, target: str, first: tuple, then: tuple) -> dict:
+    """A project for Keller from Monday: two tasks, (id, effort, skill) each, in order."""
+    tasks = [
+        {"id": task, "name": task, "effort": effort, "skills": [skill]}
+        for task, effort, skill in (first, then)
+    ]
+    tasks[1]["after"] = [first[0]]
+    return {
+        "id": name, "name": name, "customer": "keller", "earliest": "2026-03-02",
+        "target": target, "priority": 3, "tasks": tasks,
+    }
+
+
 @pytest.mark.parametrize("team", [3, 4, 5])
 def test_room_is_made_by_passing_work_on(team: int) -> None:
     """One Monday, full-day jobs of equal priority, a chain of ``team`` technicians: the job
@@ -553,17 +566,9 @@ def test_work_passed_on_keeps_its_predecessor() -> None:
         ],
         [_request("payroll", "datev", "4h", "12:00"), _request("mail", "m365", "4h", "12:00")],
         [
-            {
-                "id": "swap", "name": "Switch swap", "customer": "keller",
-                "earliest": "2026-03-02", "target": "2026-03-02", "priority": 3,
-                "tasks": [
-                    {"id": "prepare", "name": "Prepare", "effort": "4h", "skills": ["network"]},
-                    {
-                        "id": "switch", "name": "Swap", "effort": "4h", "skills": ["network"],
-                        "after": ["prepare"],
-                    },
-                ],
-            }
+            _two_tasks(
+                "swap", "2026-03-02", ("prepare", "4h", "network"), ("switch", "4h", "network")
+            )
         ],
     )
     items = {item.id: item for item in prepared.items}
@@ -582,8 +587,8 @@ def test_work_passed_on_keeps_its_predecessor() -> None:
 
 
 def test_a_chain_moves_to_a_technician_who_is_there() -> None:
-    """The cabling is planned on Ana's Tuesday, as she is on vacation on Monday, so Cleo's
-    phones (8 h, only Cleo) no longer fit after it and are left out. Ben could do the
+    """The cabling is planned on Ana's Tuesday, as she is on vacation on Monday, so the phone
+    sets after it (8 h, only Cleo) no longer fit and are left out. Ben could do the
     cabling on Monday if his Monday job, which Ana may do too, went to Ana's Tuesday. Moving
     the chain on its technicians, or re-planning around Cleo and Ana, cannot do it; moving
     the cabling to Ben can (before: the phones stayed out)."""
@@ -601,19 +606,7 @@ def test_a_chain_moves_to_a_technician_who_is_there() -> None:
             {"id": "cleo", "skills": ["voip"], "hours": hours},
         ],
         [_request("job", "network") | {"due": "2026-03-03T16:00"}],
-        [
-            {
-                "id": "phones", "name": "New phones", "customer": "keller",
-                "earliest": "2026-03-02", "target": "2026-03-03", "priority": 3,
-                "tasks": [
-                    {"id": "cabling", "name": "Cabling", "effort": "8h", "skills": ["network"]},
-                    {
-                        "id": "handsets", "name": "Handsets", "effort": "8h", "skills": ["voip"],
-                        "after": ["cabling"],
-                    },
-                ],
-            }
-        ],
+        [_two_tasks("phones", "2026-03-03", ("cabling", "8h", "network"), ("sets", "8h", "voip"))],
         days=2,
     )
     items = {item.id: item for item in prepared.items}
