@@ -348,6 +348,14 @@ def _checked_terms(prepared, schedule) -> dict[str, float]:
     return evaluation.terms
 
 
+def _terms_around_making_room(prepared, schedule, **limits) -> tuple[dict, dict]:
+    """The checker's terms before and after ``solver.room.make_room`` (both plans checked)."""
+    from solver.room import make_room
+
+    before = _checked_terms(prepared, schedule)
+    return before, _checked_terms(prepared, make_room(prepared, schedule, **limits))
+
+
 def test_room_is_made_for_left_out_work() -> None:
     """The greedy leaves project tasks out that fit once the tasks before them and other
     work move (generated S, one greedy rule: 152,000 unscheduled points); making room plans
@@ -355,12 +363,10 @@ def test_room_is_made_for_left_out_work() -> None:
     from models.scenario import Scenario
     from scenarios.generate import generate_scenario
     from solver.greedy import greedy
-    from solver.room import make_room
 
     prepared = prepare(Scenario.model_validate(generate_scenario(10, 2, seed=1)))
     schedule = greedy(prepared, by_slack=True, spare_rare=True, tight=0.15)
-    before = _checked_terms(prepared, schedule)
-    after = _checked_terms(prepared, make_room(prepared, schedule))
+    before, after = _terms_around_making_room(prepared, schedule)
     assert after["unscheduled"] < before["unscheduled"]
     assert sum(after.values()) < sum(before.values())
 
@@ -443,7 +449,6 @@ def test_room_is_made_by_passing_work_on(team: int) -> None:
     passing the jobs on down the chain plans them all. Five technicians take three steps of
     handing over (``solver.aside.HAND_OVER_STEPS``); one step was enough only for three."""
     from solver.greedy_state import GreedyState
-    from solver.room import make_room
 
     skill = [f"skill{k}" for k in range(team)]
     prepared = _monday_team(
@@ -455,8 +460,7 @@ def test_room_is_made_by_passing_work_on(team: int) -> None:
     monday = prepared.days[0].start
     for k in range(team - 1):  # job k+1 on tech k: all full but the last; job0 left out
         state.place(items[f"job{k + 1}"], (k, tuple(monday + 60 * h for h in (8, 10, 12, 14))))
-    before = _checked_terms(prepared, state.schedule)
-    after = _checked_terms(prepared, make_room(prepared, state.schedule))
+    before, after = _terms_around_making_room(prepared, state.schedule)
     assert before["unscheduled"] > 0
     assert after["unscheduled"] == 0
 
@@ -491,7 +495,6 @@ def test_a_recurring_block_gets_its_time_back_from_work_only_its_technician_may_
     nowhere else, takes the place of one of those jobs, and that one goes to Ben (before,
     the job taken out for the scan was handed over only to others, and the scan stayed out)."""
     from solver.greedy_state import GreedyState
-    from solver.room import make_room
 
     prepared = _monday_team(
         [
@@ -512,8 +515,7 @@ def test_a_recurring_block_gets_its_time_back_from_work_only_its_technician_may_
     monday = prepared.days[0].start
     for job, hour in [("job0", 8), ("job1", 10), ("job2", 12), ("urgent", 14)]:
         state.place(items[job], (0, (monday + 60 * hour,)))
-    before = _checked_terms(prepared, state.schedule)
-    after = _checked_terms(prepared, make_room(prepared, state.schedule))
+    before, after = _terms_around_making_room(prepared, state.schedule)
     assert before["unscheduled"] > 0
     assert after["unscheduled"] == 0
 
@@ -556,7 +558,6 @@ def test_work_passed_on_keeps_its_predecessor() -> None:
     Ben's mail job goes to Cem; the preparation must stay where it is for that (taken out
     with Ben's other work, the swap could not be placed after it)."""
     from solver.greedy_state import GreedyState
-    from solver.room import make_room
 
     prepared = _monday_team(
         [
@@ -580,8 +581,7 @@ def test_work_passed_on_keeps_its_predecessor() -> None:
     state.place(items["prepare"], (ben, morning))
     state.place(items["switch"], (ana, afternoon))
     state.place(items["mail"], (ben, afternoon))
-    before = _checked_terms(prepared, state.schedule)
-    after = _checked_terms(prepared, make_room(prepared, state.schedule))
+    before, after = _terms_around_making_room(prepared, state.schedule)
     assert before["unscheduled"] > 0
     assert after["unscheduled"] == 0
 
@@ -593,7 +593,6 @@ def test_a_chain_moves_to_a_technician_who_is_there() -> None:
     the chain on its technicians, or re-planning around Cleo and Ana, cannot do it; moving
     the cabling to Ben can (before: the phones stayed out)."""
     from solver.greedy_state import GreedyState
-    from solver.room import make_room
 
     hours = {"mon": "08:00-16:00", "tue": "08:00-16:00"}
     prepared = _monday_team(
@@ -617,8 +616,7 @@ def test_a_chain_moves_to_a_technician_who_is_there() -> None:
     state = GreedyState(prepared)
     state.place(items["cabling"], (ana, tuesday))
     state.place(items["job"], (ben, monday))
-    before = _checked_terms(prepared, state.schedule)
-    after = _checked_terms(prepared, make_room(prepared, state.schedule))
+    before, after = _terms_around_making_room(prepared, state.schedule)
     assert before["unscheduled"] > 0
     assert after["unscheduled"] == 0
     assert sum(after.values()) < sum(before.values())
@@ -631,7 +629,6 @@ def test_late_items_take_turns_in_making_room() -> None:
     job goes to Eve, its first attempt. With three attempts in all, the backup job once never
     got its turn: the fibre job used them."""
     from solver.greedy_state import GreedyState
-    from solver.room import make_room
 
     hours = {"mon": "08:00-16:00", "tue": "08:00-16:00"}
     network = [f"net{k}" for k in range(4)]
@@ -661,8 +658,7 @@ def test_late_items_take_turns_in_making_room() -> None:
     state.place(items["printer"], (tech["dan"], monday))
     state.place(items["backup"], (tech["dan"], tuesday))
     a_day_late = {name: 50 * items[name].weight for name in ("fibre", "backup")}
-    before = _checked_terms(prepared, state.schedule)
-    after = _checked_terms(prepared, make_room(prepared, state.schedule, tries=3))
+    before, after = _terms_around_making_room(prepared, state.schedule, tries=3)
     assert before["late"] == pytest.approx(sum(a_day_late.values()))
     assert after["late"] == pytest.approx(a_day_late["fibre"])
 
@@ -675,7 +671,6 @@ def test_room_is_made_by_moving_a_chain_earlier(late: bool) -> None:
     so re-planning around the import leaves it where it is. Moving the chain earlier pushes
     the swap aside to Ben's Monday, before its successor, and plans the import on time."""
     from solver.greedy_state import GreedyState
-    from solver.room import make_room
 
     def project(name: str, skill: str, tasks: tuple[str, str]) -> dict:
         first, then = tasks
@@ -713,8 +708,7 @@ def test_room_is_made_by_moving_a_chain_earlier(late: bool) -> None:
     state.place(items["export"], (ana, tuesday))
     if late:
         state.place(items["import"], (ana, wednesday))
-    before = _checked_terms(prepared, state.schedule)
-    after = _checked_terms(prepared, make_room(prepared, state.schedule))
+    before, after = _terms_around_making_room(prepared, state.schedule)
     assert before["late" if late else "unscheduled"] > 0
     assert after["late"] == after["unscheduled"] == 0
 
@@ -724,7 +718,6 @@ def test_room_is_made_for_a_recurring_occurrence() -> None:
     those hours and the patch run out. Ben could take the job: it moves, and the patch run
     is planned at its time."""
     from solver.greedy_state import GreedyState
-    from solver.room import make_room
 
     prepared = _monday_team(
         [
@@ -743,8 +736,7 @@ def test_room_is_made_for_a_recurring_occurrence() -> None:
     state = GreedyState(prepared)
     ana = prepared.technician_index["ana"]
     state.place(items["switch"], (ana, tuple(prepared.days[0].start + 60 * h for h in (12, 14))))
-    before = _checked_terms(prepared, state.schedule)
-    after = _checked_terms(prepared, make_room(prepared, state.schedule))
+    before, after = _terms_around_making_room(prepared, state.schedule)
     assert before["unscheduled"] > 0
     assert after["unscheduled"] == 0
 
