@@ -20,10 +20,18 @@ Three relaxations, of the unscheduled and the late term (balance is bounded by 0
    technician works on it), or is not done at all (dearer); the cheapest way is to put it
    on the items of lowest priority weight.
 
+Both energy bounds are taken twice: all work against all the time the group may work (for
+an after-hours technician, every customer's windows, too), and the work that must lie in
+working hours (all but in-window maintenance and pinned work) against working hours alone.
+Counting the windows as time for any work hid every shortage of a group with an after-hours
+technician, the whole team included: generated S and M with 20 % more work (``--load
+1.2``) have bounds of 293,500 and 2,094,500 points this way, against 60,000 and 523,500.
+
 The bound is the certain cost plus the best energy bound over the groups (by skill, by
 eligible set, everyone) and days; groups overlap, so their bounds are not added. On the
-generated benchmark scenarios no group is short of capacity in any window: both energy
-bounds are 0 there, and so is any other bound that only counts capacity.
+generated benchmark scenarios with the work the team can carry, no group is short of
+capacity in any window: the energy bounds are 0 there, and so is any other bound that only
+counts capacity.
 """
 
 from __future__ import annotations
@@ -52,17 +60,24 @@ def lower_bound(prepared: Prepared, schedulable: set[int] | None = None) -> floa
     certain = sum(
         rate * item.weight * item.effort for item in prepared.items if item.index not in starts
     )
-    after = _capacity_after(day_capacity)
     late_rate = prepared.scenario.weights.late_per_day / 1440
+    any_time = _capacity_after(day_capacity)
+    in_hours = _capacity_after(capacity_by_day(prepared, windows=False))
     best = 0.0
     for group in _groups(prepared, starts):
         demand = [prepared.items[i] for i in starts if set(prepared.items[i].eligible) <= group]
-        best = max(
-            best,
-            _energy_bound(prepared, demand, starts, group, after, rate),
-            _late_energy_bound(prepared, demand, starts, group, after, late_rate),
-        )
+        for work, after in ((demand, any_time), ([i for i in demand if _in_hours(i)], in_hours)):
+            best = max(
+                best,
+                _energy_bound(prepared, work, starts, group, after, rate),
+                _late_energy_bound(prepared, work, starts, group, after, late_rate),
+            )
     return certain + best
+
+
+def _in_hours(item: PreparedItem) -> bool:
+    """Whether the item lies in its technician's working hours, wherever it is planned."""
+    return item.windows is None and item.pinned is None
 
 
 def earliest_finish(
@@ -172,11 +187,11 @@ def _capacity_after(day_capacity: dict[int, list[float]]) -> dict[int, list[floa
     return found
 
 
-def capacity_by_day(prepared: Prepared) -> dict[int, list[float]]:
+def capacity_by_day(prepared: Prepared, windows: bool = True) -> dict[int, list[float]]:
     """Technician -> minutes it could work on day d: working hours less the percent reserve
-    blocks, plus the whole of all customers' windows outside them for an after-hours
-    technician (an over-estimate, so the bound stays valid)."""
-    windows = sorted({w for ws in prepared.windows.values() for w in ws})
+    blocks, plus (``windows``) the whole of all customers' windows outside them for an
+    after-hours technician (an over-estimate, so the bound stays valid)."""
+    window_time = sorted({w for ws in prepared.windows.values() for w in ws}) if windows else []
     reserve: dict[tuple[int, int], int] = defaultdict(int)
     policy, level = buffer_level(prepared)
     if policy == "percent":
@@ -185,7 +200,7 @@ def capacity_by_day(prepared: Prepared) -> dict[int, list[float]]:
     found = {}
     for tech in prepared.technicians:
         per_day = [0.0] * len(prepared.days)
-        stretches = tech.available + (windows if tech.after_hours else [])
+        stretches = tech.available + (window_time if tech.after_hours else [])
         for lo, hi in stretches:
             for d, minutes in _minutes_by_day(prepared, lo, hi).items():
                 per_day[d] += minutes

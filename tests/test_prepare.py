@@ -367,3 +367,20 @@ def test_eligible_technicians_have_every_skill() -> None:
                                   {"id": "n", "effort": "1h"}])
     assert item(prepared, "m").eligible == (1,)
     assert item(prepared, "n").eligible == (0, 1)
+
+
+@given(
+    st.lists(st.integers(0, 200), max_size=12),
+    st.integers(-10, 210),
+    st.integers(1, 100),
+)
+def test_clip_keeps_what_lies_inside(cuts: list[int], lo: int, length: int) -> None:
+    """``clip`` cuts a sorted, disjoint list (touching intervals included) to [lo, hi) as
+    cutting each interval would."""
+    from models.intervals import clip
+
+    points = sorted(cuts)
+    intervals = [(s, e) for s, e in zip(points[::2], points[1::2], strict=False) if s < e]
+    hi = lo + length
+    expected = [(max(s, lo), min(e, hi)) for s, e in intervals if s < hi and e > lo]
+    assert clip(intervals, lo, hi) == expected

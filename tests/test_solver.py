@@ -397,9 +397,10 @@ def _monday_team(
     recurring: list[dict] = (),
     days: int = 1,
     buffer: dict | None = None,
+    windows: list[dict] = (),
 ):
     """A scenario from Monday (technicians work 08:00-16:00 unless they say otherwise) for
-    the room-making and bound tests."""
+    the room-making and bound tests; ``windows``: Keller's maintenance windows."""
     from models.scenario import Scenario
 
     skills = sorted({skill for tech in technicians for skill in tech["skills"]})
@@ -411,7 +412,9 @@ def _monday_team(
                 "horizon": {"start": "2026-03-02", "days": days},
                 "skills": skills,
                 "technicians": [{"hours": {"mon": "08:00-16:00"}, **tech} for tech in technicians],
-                "customers": [{"id": "keller", "name": "Autohaus Keller"}],
+                "customers": [
+                    {"id": "keller", "name": "Autohaus Keller", "maintenance_windows": windows}
+                ],
                 "service_requests": requests,
                 "projects": list(projects),
                 "recurring": list(recurring),
@@ -858,3 +861,24 @@ def test_lower_bound_keeps_the_reserve_off_each_day() -> None:
     assert result.violations == []
     assert result.objective == pytest.approx(24_000)
     assert result.gap == pytest.approx(0)
+
+
+def test_lower_bound_keeps_customer_windows_for_maintenance() -> None:
+    """Two 6 h requests on one Monday for a technician with 8 h of working hours who may
+    also work in Keller's evening window (18:00-23:00): the window is time for maintenance
+    only, so 4 h of the requests cannot be done (priority 3: 12,000 points). Counting the
+    window as time for any work, the bound saw no shortage and was 0. The plan leaves one
+    request out (18,000 points)."""
+    from solver.bound import lower_bound
+
+    prepared = _monday_team(
+        [{"id": "wim", "skills": ["firewall"], "after_hours": True}],
+        [_request(f"sr-{k}", "firewall", effort="6h") for k in (1, 2)],
+        windows=[{"days": ["mon"], "time": "18:00-23:00"}],
+    )
+    assert lower_bound(prepared) == pytest.approx(12_000)
+    result = solve(prepared, SolveParams(time_limit=5, workers=2))
+    assert result.violations == []
+    assert result.objective == pytest.approx(18_000)
+    assert result.best_bound is not None
+    assert 12_000 - 1e-6 <= result.best_bound <= result.objective + 1e-6
