@@ -27,6 +27,10 @@ from solver.moves import finished, late_items, movable, place_before_successors,
 from solver.objective import schedule_objective
 from solver.schedule import Schedule
 
+Attempt = Callable[[float, bool, float], float | None]
+"""A re-planning for one item: (objective now, pass_on, until) -> the new objective, or None
+and the plan as it was."""
+
 ATTEMPTS_PER_ROUND = 2
 """Attempts per late item before the next one's turn, in the passes at the end. The passes on
 four saved plans of generated M (30 deterministic units, 300 attempts): 16,913 points in all
@@ -37,8 +41,16 @@ late, was never reached although its first attempt pays 790); 12,115 with 1 atte
 0-3: 3,368 / 4,242 / 1,844 / 1,926 against 3,770 / 3,935 / 2,783 / 2,091. Taking turns
 halfway too gave lower lateness (seeds 1-7: 15,362 points in all against 25,122), but a
 14 h task stayed out in one of 8 runs, and in one of 3 benchmark runs: after other halfway
-passes, the search no longer found it a place. Items left out try every attempt at once:
-they cost far more."""
+passes, the search no longer found it a place."""
+
+LEFT_OUT_ATTEMPTS_PER_ROUND = 12
+"""Attempts per left-out item before the next one's turn, in the passes at the end. Items
+left out cost far more than late ones, but when each tried all its attempts at once, one
+that could not be planned took them all: on a saved 60 s plan of generated L (58 items
+out), 30 s of passes tried 32 of them, one 80 times in vain, and gave 1.73 million points,
+27 out; with 4, 12, 24 or 48 attempts a turn: 1.59 / 1.54 / 1.57 / 1.57 million (12: 21
+out). Four saved plans of generated M (nothing out): 24,606 points in all, against 24,451;
+15 of generated S: the same."""
 
 
 def make_room(
@@ -85,26 +97,23 @@ def make_room(
     blocks that shift (``solver.moves.state_of``): 5,315 / 6,164 / 2,744 / 5,372 at the end
     only, 4,225 / 5,075 / 4,394 / 6,411 halfway too.
 
-    With ``pass_on`` (the passes at the end), late items take turns, ``ATTEMPTS_PER_ROUND``
-    attempts each per round, so that a budget spent on the first items' unpromising attempts
-    does not leave the others untried.
+    With ``pass_on`` (the passes at the end), the items take turns, ``ATTEMPTS_PER_ROUND``
+    attempts a turn for a late item and ``LEFT_OUT_ATTEMPTS_PER_ROUND`` for a left-out one,
+    so that a budget spent on the first items' unpromising attempts does not leave the others
+    untried; halfway, each item has one turn with every attempt.
     """
     state = state_of(prepared, schedule)
     value = schedule_objective(prepared, state.schedule)
     order = flexible_order(prepared)  # once: each round walks it again
-    first, left = 0, True
+    turn, left = 0, True
     while left:
         left = False
         for item in _needing_room(prepared, state.schedule, order):
-            # late items take turns; one left out (it costs far more), or halfway: all at once
-            takes_turns = pass_on and item.index in state.schedule.placed
-            if first and not takes_turns:
-                continue
             chain = in_order(prepared, prepared.ancestors(item))
             if any(a.fixed is not None or a.pinned is not None for a in chain):
                 continue
             attempts = _attempts(state, item, chain)
-            batch = attempts[first : first + ATTEMPTS_PER_ROUND] if takes_turns else attempts
+            batch = _this_turn(attempts, item, state.schedule, turn) if pass_on else attempts
             left = left or bool(batch)
             for attempt in batch:
                 tries -= 1
@@ -116,26 +125,57 @@ def make_room(
                     if report is not None:
                         report(value)
                     break
-        first += ATTEMPTS_PER_ROUND
+        turn += 1
+        left = left and pass_on  # halfway: one turn, with every attempt
     return finished(state)
+
+
+def _this_turn(
+    attempts: Sequence[Attempt], item: PreparedItem, schedule: Schedule, turn: int
+) -> Sequence[Attempt]:
+    """The item's attempts in this turn: late items take ``ATTEMPTS_PER_ROUND`` a turn, left
+    out ones ``LEFT_OUT_ATTEMPTS_PER_ROUND``."""
+    size = ATTEMPTS_PER_ROUND if item.index in schedule.placed else LEFT_OUT_ATTEMPTS_PER_ROUND
+    return attempts[turn * size : (turn + 1) * size]
 
 
 def _attempts(
     state: GreedyState, item: PreparedItem, chain: list[PreparedItem]
-) -> Sequence[Callable[[float, bool, float], float | None]]:
+) -> Sequence[Attempt]:
     """The re-plannings to try for the item, in turn (see ``make_room``)."""
     if item.fixed is not None:
         return [partial(_clear_the_time, state, item, tech) for tech in item.eligible]
     chain_techs = {state.schedule.placed[a.index][0] for a in chain}
-    advances = [partial(_advance_chain, state, item, tech, chain) for tech in item.eligible]
+    techs = _most_free_first(state, item)
+    advances = [partial(_advance_chain, state, item, tech, chain) for tech in techs]
     replans = [
         partial(_replan_around, state, item, tech, chain, evict_from)
-        for tech in item.eligible
+        for tech in techs
         for evict_from in (set(), {tech}, {tech} | chain_techs)  # ever more moves
     ]
     if item.index in state.schedule.placed:
         return advances + replans
     return replans + advances + [partial(_compact_chain, state, item, chain)]
+
+
+def _most_free_first(state: GreedyState, item: PreparedItem) -> list[int]:
+    """The item's technicians, those with the most free working time from when it may start
+    first (ranked again each turn, as the plan changes). In the order of the team, a
+    left-out item's first attempts went to technicians with no room: on the saved plan of
+    generated L (``LEFT_OUT_ATTEMPTS_PER_ROUND``), 30 s of passes gave 1.63 million points
+    with 12 attempts a turn in the team's order, 1.54 million in this one."""
+    prepared, schedule = state.prepared, state.schedule
+    ready = max([item.earliest] + [schedule.end(prepared.items[b]) for b in item.after])
+    first = prepared.day_of(ready).index
+
+    def free(tech: int) -> int:
+        hours = prepared.technicians[tech].available
+        worked = state.worked[tech]
+        return sum(e - s for s, e in hours if s >= prepared.days[first].start) - sum(
+            m for day, m in worked.items() if day >= first
+        )
+
+    return sorted(item.eligible, key=free, reverse=True)
 
 
 def _needing_room(

@@ -666,6 +666,57 @@ def test_late_items_take_turns_in_making_room() -> None:
     assert after["late"] == pytest.approx(a_day_late["fibre"])
 
 
+def test_left_out_items_take_turns_in_making_room() -> None:
+    """Two jobs are left out of one Monday. The fibre job (priority 2) comes first, but every
+    technician who could take it has a Monday full of priority-1 work, so none of its 17
+    attempts can plan it. The backup job (priority 3, only Dan) fits once Dan's printer job
+    goes to Eve, its second attempt. With 14 attempts in all, the fibre job used them all
+    and the backup job never got its turn; now each left-out item has 12 a round."""
+    from solver.greedy_state import GreedyState
+
+    network = [f"net{k}" for k in range(4)]
+    prepared = _monday_team(
+        [{"id": name, "skills": ["network"]} for name in network]
+        + [{"id": "dan", "skills": ["backup", "printer"]}, {"id": "eve", "skills": ["printer"]}],
+        [{**_request(f"urgent{k}", "network"), "priority": 1} for k in range(4)]
+        + [
+            {**_request("fibre", "network"), "priority": 2},
+            _request("backup", "backup"),
+            _request("printer", "printer"),
+        ],
+    )
+    items = {item.id: item for item in prepared.items}
+    monday = tuple(prepared.days[0].start + 60 * h for h in (8, 10, 12, 14))
+    tech = prepared.technician_index
+    state = GreedyState(prepared)
+    for k in range(4):
+        state.place(items[f"urgent{k}"], (tech[network[k]], monday))
+    state.place(items["printer"], (tech["dan"], monday))
+    left_out = {name: 8 * 1000 * items[name].weight for name in ("fibre", "backup")}
+    before, after = _terms_around_making_room(prepared, state.schedule, tries=14)
+    assert before["unscheduled"] == pytest.approx(sum(left_out.values()))
+    assert after["unscheduled"] == pytest.approx(left_out["fibre"])
+
+
+def test_making_room_tries_the_most_free_technician_first() -> None:
+    """A job left out of Monday: Ana, first in the team, has a Monday full of work only she
+    can do; Ben's Monday is free. With one attempt, it went to Ana and failed; now Ben, who
+    has the most free time, is tried first."""
+    from solver.greedy_state import GreedyState
+
+    prepared = _monday_team(
+        [{"id": "ana", "skills": ["datev", "network"]}, {"id": "ben", "skills": ["network"]}],
+        [_request("payroll", "datev"), _request("job", "network")],
+    )
+    items = {item.id: item for item in prepared.items}
+    monday = tuple(prepared.days[0].start + 60 * h for h in (8, 10, 12, 14))
+    state = GreedyState(prepared)
+    state.place(items["payroll"], (prepared.technician_index["ana"], monday))
+    before, after = _terms_around_making_room(prepared, state.schedule, tries=1)
+    assert before["unscheduled"] > 0
+    assert after["unscheduled"] == 0
+
+
 @pytest.mark.parametrize("late", [False, True])
 def test_room_is_made_by_moving_a_chain_earlier(late: bool) -> None:
     """The payroll import (only Ana, due Tuesday) is left out (or, with ``late``, planned on
