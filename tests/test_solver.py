@@ -914,6 +914,26 @@ def test_lower_bound_keeps_the_reserve_off_each_day() -> None:
     assert result.gap == pytest.approx(0)
 
 
+def test_lower_bound_sees_a_request_that_cannot_end_in_time() -> None:
+    """An 8 h request received Monday 12:00 and due Monday 16:00, for one technician who
+    works 08:00-16:00 on Monday and Tuesday: it ends Tuesday 12:00 at the earliest, 20 h late
+    (priority 3: 3 x 50 points a day, 125 points). Monday holds its 8 h, so no count of
+    capacity sees it, and the bound was 0. The plan is that late and its gap is 0."""
+    from solver.bound import lower_bound
+
+    hours = {"mon": "08:00-16:00", "tue": "08:00-16:00"}
+    prepared = _monday_team(
+        [{"id": "wim", "skills": ["firewall"], "hours": hours}],
+        [_request("sr-1", "firewall", received="12:00")],
+        days=2,
+    )
+    assert lower_bound(prepared) == pytest.approx(125)
+    result = solve(prepared, SolveParams(time_limit=5, workers=2))
+    assert result.violations == []
+    assert result.objective == pytest.approx(125)
+    assert result.gap == pytest.approx(0)
+
+
 def test_lower_bound_keeps_customer_windows_for_maintenance() -> None:
     """Two 6 h requests on one Monday for a technician with 8 h of working hours who may
     also work in Keller's evening window (18:00-23:00): the window is time for maintenance
