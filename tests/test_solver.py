@@ -12,7 +12,7 @@ import pytest
 from models.io import load_scenario
 from models.plan import RESERVE_REASON
 from models.prepare import prepare
-from solver.solve import SolveParams, solve
+from solver.solve import PlanResult, SolveParams, solve
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 TINY = sorted((SCENARIOS / "tiny").glob("*.yaml"))
@@ -354,6 +354,15 @@ def _terms_around_making_room(prepared, schedule, **limits) -> tuple[dict, dict]
 
     before = _checked_terms(prepared, schedule)
     return before, _checked_terms(prepared, make_room(prepared, schedule, **limits))
+
+
+def _bound_and_checked_plan(prepared) -> tuple[float, PlanResult]:
+    """``solver.bound.lower_bound`` of a small scenario and its plan (5 s, checked)."""
+    from solver.bound import lower_bound
+
+    result = solve(prepared, SolveParams(time_limit=5, workers=2))
+    assert result.violations == []
+    return lower_bound(prepared), result
 
 
 def test_room_is_made_for_left_out_work() -> None:
@@ -900,16 +909,13 @@ def test_lower_bound_keeps_the_reserve_off_each_day() -> None:
     25 % buffer: only 6 h can be planned, so the request is certainly left out (priority 3:
     8 h x 3 x 1,000 points). Counting the reserve over the horizon only, the bound saw 2 h
     too many (6,000 points). The plan leaves the request out and its gap is 0."""
-    from solver.bound import lower_bound
-
     prepared = _monday_team(
         [{"id": "wim", "skills": ["firewall"]}],
         [_request("sr-1", "firewall")],
         buffer={"policy": "percent", "percent": 25},
     )
-    assert lower_bound(prepared) == pytest.approx(24_000)
-    result = solve(prepared, SolveParams(time_limit=5, workers=2))
-    assert result.violations == []
+    bound, result = _bound_and_checked_plan(prepared)
+    assert bound == pytest.approx(24_000)
     assert result.objective == pytest.approx(24_000)
     assert result.gap == pytest.approx(0)
 
@@ -919,17 +925,14 @@ def test_lower_bound_sees_a_request_that_cannot_end_in_time() -> None:
     works 08:00-16:00 on Monday and Tuesday: it ends Tuesday 12:00 at the earliest, 20 h late
     (priority 3: 3 x 50 points a day, 125 points). Monday holds its 8 h, so no count of
     capacity sees it, and the bound was 0. The plan is that late and its gap is 0."""
-    from solver.bound import lower_bound
-
     hours = {"mon": "08:00-16:00", "tue": "08:00-16:00"}
     prepared = _monday_team(
         [{"id": "wim", "skills": ["firewall"], "hours": hours}],
         [_request("sr-1", "firewall", received="12:00")],
         days=2,
     )
-    assert lower_bound(prepared) == pytest.approx(125)
-    result = solve(prepared, SolveParams(time_limit=5, workers=2))
-    assert result.violations == []
+    bound, result = _bound_and_checked_plan(prepared)
+    assert bound == pytest.approx(125)
     assert result.objective == pytest.approx(125)
     assert result.gap == pytest.approx(0)
 
@@ -940,16 +943,13 @@ def test_lower_bound_keeps_customer_windows_for_maintenance() -> None:
     only, so 4 h of the requests cannot be done (priority 3: 12,000 points). Counting the
     window as time for any work, the bound saw no shortage and was 0. The plan leaves one
     request out (18,000 points)."""
-    from solver.bound import lower_bound
-
     prepared = _monday_team(
         [{"id": "wim", "skills": ["firewall"], "after_hours": True}],
         [_request(f"sr-{k}", "firewall", effort="6h") for k in (1, 2)],
         windows=[{"days": ["mon"], "time": "18:00-23:00"}],
     )
-    assert lower_bound(prepared) == pytest.approx(12_000)
-    result = solve(prepared, SolveParams(time_limit=5, workers=2))
-    assert result.violations == []
+    bound, result = _bound_and_checked_plan(prepared)
+    assert bound == pytest.approx(12_000)
     assert result.objective == pytest.approx(18_000)
     assert result.best_bound is not None
     assert 12_000 - 1e-6 <= result.best_bound <= result.objective + 1e-6
