@@ -680,7 +680,7 @@ def test_left_out_items_take_turns_in_making_room() -> None:
     technician who could take it has a Monday full of priority-1 work, so none of its 17
     attempts can plan it. The backup job (priority 3, only Dan) fits once Dan's printer job
     goes to Eve, its second attempt. With 14 attempts in all, the fibre job used them all
-    and the backup job never got its turn; now each left-out item has 12 a round."""
+    and the backup job never got its turn; now each left-out item has 12 a turn."""
     from solver.greedy_state import GreedyState
 
     network = [f"net{k}" for k in range(4)]
