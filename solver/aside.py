@@ -103,7 +103,7 @@ def make_way(
     if any(b not in schedule.placed for b in item.after):
         return {}
     alone = dataclasses.replace(item, eligible=(tech,))
-    ready = max([item.earliest] + [schedule.end(prepared.items[b]) for b in item.after])
+    ready = schedule.ready(item, prepared.items)
     in_the_way = sorted(
         (
             other

@@ -170,7 +170,7 @@ def place_flexible(state: GreedyState, item: PreparedItem) -> None:
     """Give the item to the technician who can finish it first (ties: least loaded)."""
     if any(b not in state.schedule.placed for b in item.after):
         return
-    ready = max([item.earliest] + [state.schedule.end(state.prepared.items[b]) for b in item.after])
+    ready = state.schedule.ready(item, state.prepared.items)
     best: tuple[tuple, int, tuple[int, ...]] | None = None
     for tech in item.eligible:
         starts = _earliest_parts(state, item, tech, ready)

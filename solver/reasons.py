@@ -109,7 +109,7 @@ def _too_late(
     predecessors' planned work, as in the lower bound."""
     if item.fixed is not None:
         return None
-    ready = _ready(prepared, schedule, item)
+    ready = schedule.ready(item, prepared.items)
     left = _less_the_chain(prepared, schedule, item, day_capacity)
     if any(
         earliest_finish(prepared, item, t, ready, left) <= prepared.horizon_end
@@ -137,16 +137,11 @@ def _less_the_chain(
     return left
 
 
-def _ready(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> int:
-    """Its earliest start, or when its last planned predecessor ends if that is later."""
-    return max([item.earliest] + [schedule.end(prepared.items[b]) for b in item.after])
-
-
 def _capacity(prepared: Prepared, schedule: Schedule, item: PreparedItem) -> str:
     if item.fixed is not None:
         when = _when(prepared, item.fixed[0])
         return f"every technician with {_skills(item)} is busy or keeping the reserve at {when}"
-    ready = _ready(prepared, schedule, item)
+    ready = schedule.ready(item, prepared.items)
     until = "the end of the horizon"
     if item.due is not None and ready < item.due < prepared.horizon_end:
         until = f"{_when(prepared, item.due, due=True)} (due) or later"

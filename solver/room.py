@@ -164,16 +164,12 @@ def _most_free_first(state: GreedyState, item: PreparedItem) -> list[int]:
     left-out item's first attempts went to technicians with no room: on the saved plan of
     generated L (``LEFT_OUT_ATTEMPTS_PER_ROUND``), 30 s of passes gave 1.63 million points
     with 12 attempts a turn in the team's order, 1.54 million in this one."""
-    prepared, schedule = state.prepared, state.schedule
-    ready = max([item.earliest] + [schedule.end(prepared.items[b]) for b in item.after])
-    first = prepared.day_of(ready).index
+    prepared = state.prepared
+    first = prepared.day_of(state.schedule.ready(item, prepared.items))
 
     def free(tech: int) -> int:
-        hours = prepared.technicians[tech].available
-        worked = state.worked[tech]
-        return sum(e - s for s, e in hours if s >= prepared.days[first].start) - sum(
-            m for day, m in worked.items() if day >= first
-        )
+        hours = sum(e - s for s, e in prepared.technicians[tech].available if s >= first.start)
+        return hours - sum(m for day, m in state.worked[tech].items() if day >= first.index)
 
     return sorted(item.eligible, key=free, reverse=True)
 

@@ -27,6 +27,11 @@ class Schedule:
         _, starts = self.placed[item.index]
         return starts[-1] + item.parts[-1]
 
+    def ready(self, item: PreparedItem, items: list[PreparedItem]) -> int:
+        """The item's earliest start, or when its last predecessor ends (all planned) if
+        that is later; ``items``: the prepared items, by index."""
+        return max([item.earliest] + [self.end(items[b]) for b in item.after])
+
 
 class BusyCalendar:
     """One technician's busy intervals, sorted and disjoint, with fast earliest-fit search."""
