@@ -953,3 +953,44 @@ def test_lower_bound_keeps_customer_windows_for_maintenance() -> None:
     assert result.objective == pytest.approx(18_000)
     assert result.best_bound is not None
     assert 12_000 - 1e-6 <= result.best_bound <= result.objective + 1e-6
+
+
+
+@pytest.mark.parametrize("waits_for_it", [False, True])
+def test_a_technicians_work_is_done_in_order_of_due_date(waits_for_it: bool) -> None:
+    """Ana alone may do server work: on Monday a job due Tuesday, on Tuesday one due Monday,
+    a day late. Done in order of due date, nothing is late. Unless Ben's job waits for
+    Monday's: then it must end by Tuesday morning, and the order stays as it is."""
+    from solver.greedy_state import GreedyState
+    from solver.objective import schedule_terms
+    from solver.sequence import resequence
+
+    hours = {"mon": "08:00-16:00", "tue": "08:00-16:00"}
+    later = ("later", "8h", "server")
+    project = _two_tasks("rollout", "2026-03-03", later, ("handover", "8h", "network"))
+    prepared = _monday_team(
+        [
+            {"id": "ana", "skills": ["server"], "hours": hours},
+            {"id": "ben", "skills": ["network"], "hours": hours},
+        ],
+        [_request("urgent", "server")]
+        + ([] if waits_for_it else [{**_request("later", "server"), "due": "2026-03-03T16:00"}]),
+        projects=[project] if waits_for_it else [],
+        days=2,
+    )
+    items = {item.id: item for item in prepared.items}
+    monday, tuesday = (
+        tuple(day.start + 60 * h for h in (8, 10, 12, 14)) for day in prepared.days[:2]
+    )
+    tech = prepared.technician_index
+    state = GreedyState(prepared)
+    state.place(items["later"], (tech["ana"], monday))
+    state.place(items["urgent"], (tech["ana"], tuesday))
+    if waits_for_it:
+        state.place(items["handover"], (tech["ben"], tuesday))
+    before = _checked_terms(prepared, state.schedule)
+    assert before["late"] > 0
+
+    after = _checked_terms(prepared, resequence(prepared, state.schedule))
+    assert after["late"] == (before["late"] if waits_for_it else 0)
+    assert schedule_terms(prepared, state.schedule) == before  # the input plan is unchanged
