@@ -955,7 +955,6 @@ def test_lower_bound_keeps_customer_windows_for_maintenance() -> None:
     assert 12_000 - 1e-6 <= result.best_bound <= result.objective + 1e-6
 
 
-
 @pytest.mark.parametrize("waits_for_it", [False, True])
 def test_a_technicians_work_is_done_in_order_of_due_date(waits_for_it: bool) -> None:
     """Ana alone may do server work: on Monday a job due Tuesday, on Tuesday one due Monday,
