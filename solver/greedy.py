@@ -173,7 +173,7 @@ def place_flexible(state: GreedyState, item: PreparedItem) -> None:
     ready = state.schedule.ready(item, state.prepared.items)
     best: tuple[tuple, int, tuple[int, ...]] | None = None
     for tech in item.eligible:
-        starts = earliest_parts(state, item, tech, ready)
+        starts = _earliest_parts(state, item, tech, ready)
         if starts is None:
             continue
         finish = starts[-1] + item.parts[-1]
@@ -189,7 +189,7 @@ def place_flexible(state: GreedyState, item: PreparedItem) -> None:
     state.place(item, (tech, starts))
 
 
-def earliest_parts(
+def _earliest_parts(
     state: GreedyState, item: PreparedItem, tech: int, ready: int
 ) -> tuple[int, ...] | None:
     """Earliest starts of all parts on ``tech``, each after the previous, or None."""

@@ -5,7 +5,6 @@ Every pass keeps every hard rule the greedy keeps, and a change only where the o
 drops; ``polish`` runs them in turn, and ``solver.solve`` runs it after the search:
 
 - ``insert_unscheduled``: unscheduled items into gaps a skilled technician still has;
-- ``resequence`` (``solver.sequence``): each technician's work in order of due date;
 - ``make_room`` (``solver.room``): unscheduled and late items, by re-planning their
   predecessors and the work in their way;
 - ``advance_late_items``: late items to where they finish first;
@@ -35,7 +34,6 @@ from solver.objective import (
 )
 from solver.room import make_room
 from solver.schedule import Schedule
-from solver.sequence import resequence
 
 ROOM_TRIES_PER_SECOND = 10
 MOVE_TRIES_PER_SECOND = 1000
@@ -59,7 +57,6 @@ def polish(
     report = report or (lambda _: None)
     passes: list[Callable[[Schedule], Schedule]] = [
         partial(insert_unscheduled, prepared),
-        partial(resequence, prepared, until=until),
         partial(
             make_room,
             prepared,

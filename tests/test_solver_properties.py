@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from models.prepare import prepare
 from models.scenario import Scenario
-from solver.greedy import earliest_parts
+from solver.greedy import _earliest_parts
 from solver.greedy_state import GreedyState
 from solver.solve import SolveParams, solve
 
@@ -156,6 +156,6 @@ def test_demo_leaves_out_nothing_a_free_technician_could_take() -> None:
         takers = [
             prepared.technicians[t].id
             for t in item.eligible
-            if earliest_parts(state, item, t, ready) is not None
+            if _earliest_parts(state, item, t, ready) is not None
         ]
         assert not takers, f"{item.id} could have gone to {takers}"
