@@ -168,8 +168,8 @@ def _most_free_first(state: GreedyState, item: PreparedItem) -> list[int]:
     first = prepared.day_of(state.schedule.ready(item, prepared.items))
 
     def free(tech: int) -> int:
-        hours = sum(e - s for s, e in prepared.technicians[tech].available if s >= first.start)
-        return hours - sum(m for day, m in state.worked[tech].items() if day >= first.index)
+        minutes = sum(e - s for s, e in prepared.technicians[tech].available if s >= first.start)
+        return minutes - sum(m for day, m in state.worked[tech].items() if day >= first.index)
 
     return sorted(item.eligible, key=free, reverse=True)
 
