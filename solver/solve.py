@@ -148,6 +148,8 @@ def solve(
     if params.method != "greedy":
         report = None if progress is None else partial(_report, progress, started, outcome.bound)
         schedule = _polish(prepared, schedule, params, started + params.time_limit, report=report)
+        if outcome.status != "optimal" and not params.deterministic:
+            schedule = _search_again(prepared, schedule, params, started, outcome.bound, report)
     return finish(prepared, schedule, outcome, seconds=time.perf_counter() - started, first=first)
 
 
@@ -243,6 +245,34 @@ def _polish(
             prepared, schedule, seconds=params.time_limit, pass_on=pass_on, report=report
         )
     return polish(prepared, schedule, until=until, pass_on=pass_on, report=report)
+
+
+AGAIN_SECONDS = 2 * STEP_SECONDS
+"""Time left after the passes that is worth another round of search and passes."""
+
+
+def _search_again(
+    prepared: Prepared,
+    schedule: Schedule,
+    params: SolveParams,
+    started: float,
+    bound: float | None,
+    report: Callable[[float], None] | None,
+) -> Schedule:
+    """Rounds of LNS (half the time left) and the passes (the rest), while the passes end
+    early and their plan is above the bound. The passes end when every item has had its
+    attempts, but the search then changes the plan and gives them new ones: generated M at
+    a 600 s limit ended at 407 s with 1,559 points; two rounds of 45 s of LNS and 45 s of
+    passes from that plan gave 848 and 293 points."""
+    end = started + params.time_limit
+    rng = random.Random(params.seed)
+    while end - time.perf_counter() > AGAIN_SECONDS and (
+        bound is None or schedule_objective(prepared, schedule) > bound + 1e-6
+    ):
+        halfway = (time.perf_counter() + end) / 2
+        schedule = improve(prepared, schedule, halfway, rng, _workers(params), report)
+        schedule = _polish(prepared, schedule, params, end, report=report)
+    return schedule
 
 
 def _report(progress: Progress, started: float, bound: float | None, objective: float) -> None:

@@ -399,6 +399,35 @@ def test_the_polish_passes_report_each_lower_objective() -> None:
     assert reported[-1] == schedule_objective(prepared, polished)
 
 
+def test_the_search_goes_on_when_the_passes_end_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The passes end once every item has had its attempts; with time left, the search
+    changes the plan again and the passes get new attempts, until the time limit (generated
+    S; the passes here end at once, and the search leaves them 40 % of the time)."""
+    import solver.solve as engine
+    from models.scenario import Scenario
+    from scenarios.generate import generate_scenario
+
+    calls: list[str] = []
+    search = engine.improve
+
+    def recorded_search(*args, **kwargs):
+        calls.append("search")
+        return search(*args, **kwargs)
+
+    def passes_ending_at_once(prepared, schedule, **kwargs):
+        calls.append("passes")
+        return schedule
+
+    monkeypatch.setattr(engine, "improve", recorded_search)
+    monkeypatch.setattr(engine, "polish", passes_ending_at_once)
+    monkeypatch.setattr(engine, "POLISH_SHARE", 0.4)
+    prepared = prepare(Scenario.model_validate(generate_scenario(10, 2, seed=1)))
+    result = solve(prepared, SolveParams(time_limit=10, seed=0))
+    assert result.violations == []
+    assert calls[:2] == ["search", "passes"]
+    assert calls[2:4] == ["search", "passes"], "the time after the passes was left unused"
+
+
 def _monday_team(
     technicians: list[dict],
     requests: list[dict],
