@@ -147,9 +147,7 @@ def solve(
     schedule = outcome.schedule
     if params.method != "greedy":
         report = None if progress is None else partial(_report, progress, started, outcome.bound)
-        schedule = _polish(prepared, schedule, params, started + params.time_limit, report=report)
-        if outcome.status != "optimal" and not params.deterministic:
-            schedule = _search_again(prepared, schedule, params, started, outcome.bound, report)
+        schedule = _polish_to_the_limit(prepared, schedule, params, started, outcome, report)
     return finish(prepared, schedule, outcome, seconds=time.perf_counter() - started, first=first)
 
 
@@ -251,23 +249,29 @@ AGAIN_SECONDS = 2 * STEP_SECONDS
 """Time left after the passes that is worth another round of search and passes."""
 
 
-def _search_again(
+def _polish_to_the_limit(
     prepared: Prepared,
     schedule: Schedule,
     params: SolveParams,
     started: float,
-    bound: float | None,
+    outcome: Outcome,
     report: Callable[[float], None] | None,
 ) -> Schedule:
-    """Rounds of LNS (half the time left) and the passes (the rest), while the passes end
-    early and their plan is above the bound. The passes end when every item has had its
-    attempts, but the search then changes the plan and gives them new ones: generated M at
+    """The passes at the end; then, while they end early and their plan is above the bound
+    and not proven optimal, rounds of LNS (half the time left) and the passes (the rest).
+    Deterministic runs count tries, not seconds, and have no rounds. The passes end when
+    every item has had its attempts, but the search then changes the plan and gives them
+    new ones: generated M at
     a 600 s limit ended at 407 s with 1,559 points; two rounds of 45 s of LNS and 45 s of
     passes from that plan gave 848 and 293 points. While the passes still have work, rounds
     are worse: four M plans as the final passes began, 30 s each, 9,839 points in all with
     the passes alone, 15,484 with 15 s of passes and then one round."""
     end = started + params.time_limit
+    schedule = _polish(prepared, schedule, params, end, report=report)
+    if outcome.status == "optimal" or params.deterministic:
+        return schedule
     rng = random.Random(params.seed)
+    bound = outcome.bound
     while end - time.perf_counter() > AGAIN_SECONDS and (
         bound is None or schedule_objective(prepared, schedule) > bound + 1e-6
     ):
