@@ -172,8 +172,9 @@ def place_flexible(state: GreedyState, item: PreparedItem) -> None:
         return
     ready = state.schedule.ready(item, state.prepared.items)
     best: tuple[tuple, int, tuple[int, ...]] | None = None
+    finish_by = math.inf  # a technician finishing later cannot be chosen
     for tech in item.eligible:
-        starts = _earliest_parts(state, item, tech, ready)
+        starts = _earliest_parts(state, item, tech, ready, finish_by)
         if starts is None:
             continue
         finish = starts[-1] + item.parts[-1]
@@ -183,6 +184,7 @@ def place_flexible(state: GreedyState, item: PreparedItem) -> None:
             rank = (state.prepared.day_of(finish - 1).index, state.rarity[tech], *rank)
         if best is None or rank < best[0]:
             best = (rank, tech, starts)
+            finish_by = state.prepared.day_of(finish - 1).end if state.rarity else finish
     if best is None:
         return
     _, tech, starts = best
@@ -190,22 +192,30 @@ def place_flexible(state: GreedyState, item: PreparedItem) -> None:
 
 
 def _earliest_parts(
-    state: GreedyState, item: PreparedItem, tech: int, ready: int
+    state: GreedyState, item: PreparedItem, tech: int, ready: int, finish_by: float = math.inf
 ) -> tuple[int, ...] | None:
-    """Earliest starts of all parts on ``tech``, each after the previous, or None."""
+    """Earliest starts of all parts on ``tech``, each after the previous, or None (also when
+    the last part cannot end by ``finish_by``)."""
     allowed = state.prepared.allowed(item, state.prepared.technicians[tech])
     busy = state.busy[tech]
     starts: list[int] = []
     cursor = ready
-    for length in item.parts:
+    for k, length in enumerate(item.parts):
         at = busy.earliest(allowed, length, cursor)
+        no_room_before = cursor  # for the reserve, with the parts before
+        still = sum(item.parts[k:])  # this part and those after it
         while at is not None:
+            if at + still > finish_by:
+                at = None
+                break
             if not state.within_cap(tech, at, at + length):
                 at = busy.earliest(allowed, length, state.prepared.day_of(at).end)
-            elif not state.leaves_reserve_room(tech, at, at + length):  # with the parts before
-                at = busy.earliest(allowed, length, at + state.prepared.slot)
-            else:
-                break
+                continue
+            if at >= no_room_before:
+                no_room_before = state.reserve_room_from(tech, at, at + length)
+                if no_room_before == at:
+                    break
+            at = busy.earliest(allowed, length, at + state.prepared.slot)
         if at is None:
             break
         starts.append(at)

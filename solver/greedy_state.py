@@ -88,19 +88,49 @@ class GreedyState:
 
     def leaves_reserve_room(self, tech: int, start: int, end: int) -> bool:
         """Taking [start, end) still leaves room for this technician's pending reserve blocks."""
+        return self._blocks_fit(tech, start, end, self._touched(tech, start, end))
+
+    def reserve_room_from(self, tech: int, start: int, end: int) -> int:
+        """``start`` if taking [start, end) leaves room for the pending reserve blocks; else a
+        later time before which no start of a part as long leaves room either, with the
+        calendars as they are. The search for a part's earliest start skips the checks in
+        between: stepping a slot at a time, they took 9.4 of 20.4 s of the passes on a saved
+        plan of generated M.
+
+        With one block in the way, the part lies in a free stretch of the block's domain,
+        and moving it later only shrinks the room after it. So there is room again only once
+        the room before it is long enough, from the end of the earliest free stretch of the
+        block's length, or once the part is past the domain interval it touches."""
+        touched = self._touched(tech, start, end)
+        if self._blocks_fit(tech, start, end, touched):
+            return start
+        if len(touched) > 1:  # which block has no room depends on where the others go
+            return start + 1
+        (block,) = touched
+        first = self.busy[tech].earliest(block.domain, block.length, block.domain[0][0])
+        later = [hi for _, hi in block.domain if hi > start]
+        if first is not None:
+            later.append(first + block.length)
+        return max(start + 1, min(later))
+
+    def _touched(self, tech: int, start: int, end: int) -> list[ReserveBlock]:
+        """The technician's pending reserve blocks whose domain [start, end) overlaps."""
         if not self.pending:  # the greedy places its flexible work after the reserve
-            return True
+            return []
         days = range(self.prepared.day_of(start).index, self.prepared.day_of(end - 1).index + 1)
-        touched = [
+        return [
             b for day in days for b in self.pending.get((tech, day), ()) if _touches(b, start, end)
         ]
-        if not touched:
+
+    def _blocks_fit(self, tech: int, start: int, end: int, blocks: list[ReserveBlock]) -> bool:
+        """Each of ``blocks`` still finds room with [start, end) taken."""
+        if not blocks:
             return True
         busy = self.busy[tech]
         busy.add(start, end)
         placed: list[tuple[int, int]] = []
         fits = True
-        for block in touched:  # a day's blocks lie in disjoint segments; place them in turn
+        for block in blocks:  # a day's blocks lie in disjoint segments; place them in turn
             at = busy.latest(block.domain, block.length)
             if at is None:
                 fits = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from models.intervals import Interval
@@ -53,7 +54,7 @@ class BusyCalendar:
         k = bisect.bisect_left(self.starts, start)
         del self.starts[k], self.ends[k]
 
-    def earliest(self, allowed: list[Interval], length: int, not_before: int) -> int | None:
+    def earliest(self, allowed: Sequence[Interval], length: int, not_before: int) -> int | None:
         """Earliest start >= ``not_before`` of a free stretch of ``length`` inside ``allowed``."""
         k = max(0, bisect.bisect_right(allowed, (not_before, not_before)) - 1)
         for lo, hi in allowed[k:]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -159,3 +160,62 @@ def test_demo_leaves_out_nothing_a_free_technician_could_take() -> None:
             if _earliest_parts(state, item, t, ready) is not None
         ]
         assert not takers, f"{item.id} could have gone to {takers}"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    hours=st.sampled_from(["08:00-16:00", ["08:00-12:00", "13:00-17:00"]]),
+    percent=st.sampled_from([10, 25, 40]),
+    busy=st.lists(st.tuples(st.integers(0, 36), st.integers(1, 12)), max_size=6),
+    length=st.integers(1, 16),
+    anywhere=st.booleans(),
+)
+def test_the_reserve_check_skips_only_starts_that_leave_no_room(
+    hours: str | list[str],
+    percent: int,
+    busy: list[tuple[int, int]],
+    length: int,
+    anywhere: bool,
+) -> None:
+    """``reserve_room_from`` says a start leaves room for the reserve exactly when
+    ``leaves_reserve_room`` does, and every later start before the time it gives leaves no
+    room either: the search for the earliest start may skip them (``_earliest_parts``).
+    Ana's Monday, with work at random times and her percent block at its staggered place or
+    (``anywhere``) anywhere in its segment."""
+    from solver.greedy_reserve import hold_percent_reserve
+
+    prepared = prepare(
+        Scenario.model_validate(
+            {
+                "name": "reserve room",
+                "horizon": {"start": "2026-03-23", "days": 1},
+                "skills": ["net"],
+                "technicians": [{"id": "ana", "skills": ["net"], "hours": {"mon": hours}}],
+                "buffer": {"policy": "percent", "percent": percent},
+            }
+        )
+    )
+    slot, morning = prepared.slot, prepared.days[0].start + 8 * 60
+    state = GreedyState(prepared)
+    hold_percent_reserve(state)
+    for at, slots in busy:
+        start, end = morning + at * slot, morning + (at + slots) * slot
+        if state.busy[0].is_free(start, end):
+            state.occupy(0, start, end, work=True)
+    if anywhere:
+        segments = prepared.technicians[0].available_on(prepared.days[0])
+        state.pending = {
+            key: [dataclasses.replace(block, domain=tuple(segments)) for block in blocks]
+            for key, blocks in state.pending.items()
+        }
+    span = length * slot
+    starts = [
+        s for s in range(morning, morning + 40 * slot, slot) if state.busy[0].is_free(s, s + span)
+    ]
+    for start in starts:
+        room_from = state.reserve_room_from(0, start, start + span)
+        assert (room_from == start) == state.leaves_reserve_room(0, start, start + span)
+        assert room_from >= start
+        for later in starts:
+            if start < later < room_from:
+                assert not state.leaves_reserve_room(0, later, later + span)
