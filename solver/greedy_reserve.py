@@ -14,7 +14,13 @@ from functools import partial
 
 from models.plan import DUTY_REASON, FORECAST_REASON, RESERVE_REASON
 from models.prepare import Prepared
-from solver.buffer import buffer_level, duty_days, forecast_periods, percent_blocks
+from solver.buffer import (
+    ReserveBlock,
+    buffer_level,
+    duty_days,
+    forecast_periods,
+    percent_blocks,
+)
 from solver.greedy_state import GreedyState
 
 
@@ -75,8 +81,11 @@ def hold_percent_reserve(state: GreedyState) -> None:
     for each in its domain, and ``place_reserve`` puts them there."""
     policy, level = buffer_level(state.prepared)
     if policy == "percent":
+        held: dict[tuple[int, int], list[ReserveBlock]] = {}
         for block in percent_blocks(state.prepared, level):
-            state.pending.setdefault((block.tech, block.day), []).append(block)
+            held.setdefault((block.tech, block.day), []).append(block)
+        for (tech, day), blocks in held.items():
+            state.hold(tech, day, blocks)
 
 
 def free_crowded_blocks(state: GreedyState) -> None:
@@ -90,15 +99,17 @@ def free_crowded_blocks(state: GreedyState) -> None:
     not kept, and the cause is not known)."""
     prepared = state.prepared
     for (tech, day), blocks in list(state.pending.items()):
+        crowded = [state.busy[tech].latest(b.domain, b.length) is None for b in blocks]
+        if not any(crowded):
+            continue
         segments = prepared.technicians[tech].available_on(prepared.days[day])
-        state.pending[tech, day] = [
-            block
-            if state.busy[tech].latest(block.domain, block.length) is not None
-            else dataclasses.replace(
-                block, domain=tuple((s, e) for s, e in segments if e - s >= block.length)
-            )
-            for block in blocks
+        anywhere = [
+            dataclasses.replace(b, domain=tuple((s, e) for s, e in segments if e - s >= b.length))
+            if no_room
+            else b
+            for b, no_room in zip(blocks, crowded, strict=True)
         ]
+        state.hold(tech, day, anywhere)
 
 
 def place_reserve(state: GreedyState) -> None:

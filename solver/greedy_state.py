@@ -30,6 +30,15 @@ class GreedyState:
         them."""
         self.rarity: list[float] = []
         """Per technician, how rare its skills are (empty: pick by earliest finish alone)."""
+        self.known_parts: dict[tuple, tuple[tuple[int, ...] | None, float]] = {}
+        """Searches for an item's earliest parts on a technician (``solver.greedy``), by
+        all they depend on; forgotten when the reserve they leave room for changes."""
+
+    def hold(self, tech: int, day: int, blocks: list[ReserveBlock]) -> None:
+        """Keep room for the percent reserve ``blocks`` on the technician's day (pending,
+        in place of those held there before)."""
+        self.pending[tech, day] = blocks
+        self.known_parts.clear()
 
     def spare_rare_skills(self) -> None:
         """Among technicians finishing an item the same day, prefer those whose skills many
@@ -47,6 +56,8 @@ class GreedyState:
         if work:
             for day, minutes in self.day_minutes(start, end).items():
                 self.worked[tech][day] += minutes
+        else:  # reserve: a calendar now holds no more work than before the same intervals
+            self.known_parts.clear()
 
     def vacate(self, tech: int, start: int, end: int) -> None:
         """Undo ``occupy`` of planned work."""

@@ -40,6 +40,9 @@ class BusyCalendar:
     def __init__(self) -> None:
         self.starts: list[int] = []
         self.ends: list[int] = []
+        self.fingerprint = 0
+        """The sum of the intervals' hashes: the same for the same intervals, however they
+        came there (a key to remember searches on this calendar by)."""
 
     def is_free(self, start: int, end: int) -> bool:
         k = bisect.bisect_right(self.ends, start)
@@ -49,10 +52,12 @@ class BusyCalendar:
         k = bisect.bisect_left(self.starts, start)
         self.starts.insert(k, start)
         self.ends.insert(k, end)
+        self.fingerprint += hash((start, end))
 
     def remove(self, start: int, end: int) -> None:
         k = bisect.bisect_left(self.starts, start)
         del self.starts[k], self.ends[k]
+        self.fingerprint -= hash((start, end))
 
     def earliest(self, allowed: Sequence[Interval], length: int, not_before: int) -> int | None:
         """Earliest start >= ``not_before`` of a free stretch of ``length`` inside ``allowed``."""

@@ -506,6 +506,41 @@ def test_room_is_made_by_passing_work_on(team: int) -> None:
     assert after["unscheduled"] == 0
 
 
+def test_a_search_for_earliest_parts_is_remembered_for_its_calendar_only() -> None:
+    """Ana's Monday, with her 2 h reserve block pending. Her earliest place for a job is
+    remembered by her calendar: after another job takes that place the search gives a later
+    one, and once it is gone again the first. A search cut short by a finish limit says
+    nothing of a later limit, and holding other reserve forgets every search."""
+    from solver.greedy import _earliest_parts
+    from solver.greedy_reserve import hold_percent_reserve
+    from solver.greedy_state import GreedyState
+
+    prepared = _monday_team(
+        [{"id": "ana", "skills": ["network"]}],
+        [_request(f"job{k}", "network", "2h") for k in range(2)],
+        buffer={"policy": "percent", "percent": 25},
+    )
+    first, second = prepared.items
+    state = GreedyState(prepared)
+    hold_percent_reserve(state)
+    free = _earliest_parts(state, second, 0, second.earliest)
+    assert free is not None
+    state.place(first, (0, free))
+    taken = _earliest_parts(state, second, 0, second.earliest)
+    assert taken is not None and taken[0] >= free[0] + 120
+    state.unplace(first)
+    assert _earliest_parts(state, second, 0, second.earliest) == free
+
+    state = GreedyState(prepared)
+    hold_percent_reserve(state)
+    assert _earliest_parts(state, second, 0, second.earliest, finish_by=free[0] + 119) is None
+    assert _earliest_parts(state, second, 0, second.earliest) == free
+    assert state.known_parts
+    (tech, day), blocks = next(iter(state.pending.items()))
+    state.hold(tech, day, blocks)
+    assert not state.known_parts
+
+
 def test_a_plan_with_its_reserve_away_from_the_staggered_place_can_be_polished() -> None:
     """Ana's 2 h reserve block belongs near the start of her Monday (the stagger), but the
     plan holds it at 14:00 and has work from 08:00 to 12:00. The hard rules allow it: DESIGN
