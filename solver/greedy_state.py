@@ -56,7 +56,7 @@ class GreedyState:
         if work:
             for day, minutes in self.day_minutes(start, end).items():
                 self.worked[tech][day] += minutes
-        else:  # reserve: a calendar now holds no more work than before the same intervals
+        else:  # the same intervals now hold less work: the searches remembered may not hold
             self.known_parts.clear()
 
     def vacate(self, tech: int, start: int, end: int) -> None:

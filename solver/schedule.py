@@ -42,7 +42,8 @@ class BusyCalendar:
         self.ends: list[int] = []
         self.fingerprint = 0
         """The sum of the intervals' hashes: the same for the same intervals, however they
-        came there (a key to remember searches on this calendar by)."""
+        came there (a key to remember searches on this calendar by; two calendars share one
+        only by a collision of 64-bit hashes)."""
 
     def is_free(self, start: int, end: int) -> bool:
         k = bisect.bisect_right(self.ends, start)

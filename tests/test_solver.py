@@ -527,7 +527,8 @@ def test_a_search_for_earliest_parts_is_remembered_for_its_calendar_only() -> No
     assert free is not None
     state.place(first, (0, free))
     taken = _earliest_parts(state, second, 0, second.earliest)
-    assert taken is not None and taken[0] >= free[0] + 120
+    assert taken is not None
+    assert taken[0] >= free[0] + 120
     state.unplace(first)
     assert _earliest_parts(state, second, 0, second.earliest) == free
 
