@@ -52,11 +52,11 @@ def movable(
 ) -> list[PreparedItem]:
     """Work of ``techs`` ending after ``since`` that may move (to another technician, or
     later on its own)."""
+    theirs = sorted(i for i, (t, _) in schedule.placed.items() if t in techs)
     return [
         prepared.items[i]
-        for i, (t, _) in sorted(schedule.placed.items())
-        if t in techs
-        and schedule.end(prepared.items[i]) > since
+        for i in theirs
+        if schedule.end(prepared.items[i]) > since
         and prepared.items[i].fixed is None
         and prepared.items[i].pinned is None
     ]
