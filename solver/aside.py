@@ -142,7 +142,7 @@ def _in_the_way(
     prepared, schedule = state.prepared, state.schedule
     return [
         other
-        for other in movable(prepared, schedule, techs, since)
+        for other in movable(state, techs, since)
         if other.index not in keep
         and (move_chains or not _has_planned_successors(prepared, schedule, other))
     ]

@@ -150,7 +150,7 @@ def place_as_before(
                 state.vacate(tech, *earlier)
             return
         state.occupy(tech, start, end, work=True)
-    state.schedule.placed[item.index] = (tech, starts)
+    state.record(item, (tech, starts))
 
 
 def place_fixed(state: GreedyState, item: PreparedItem) -> None:
@@ -167,8 +167,7 @@ def place_fixed(state: GreedyState, item: PreparedItem) -> None:
     ]
     if candidates:
         tech = min(candidates, key=lambda t: (sum(state.worked[t].values()), t))
-        state.occupy(tech, start, end, work=True)
-        state.schedule.placed[item.index] = (tech, (start,))
+        state.place(item, (tech, (start,)))
 
 
 def place_flexible(state: GreedyState, item: PreparedItem) -> None:

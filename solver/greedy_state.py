@@ -25,6 +25,8 @@ class GreedyState:
         self.busy = [BusyCalendar() for _ in prepared.technicians]
         self.worked: list[Counter[int]] = [Counter() for _ in prepared.technicians]
         self.schedule = Schedule()
+        self.items_of: list[set[int]] = [set() for _ in prepared.technicians]
+        """Per technician, the items placed on it."""
         self.pending: dict[tuple[int, int], list[ReserveBlock]] = {}
         """Reserve blocks not yet placed, by technician and day; work must leave room for
         them."""
@@ -70,12 +72,18 @@ class GreedyState:
         tech, starts = placement
         for start, length in zip(starts, item.parts, strict=True):
             self.occupy(tech, start, start + length, work=True)
+        self.record(item, placement)
+
+    def record(self, item: PreparedItem, placement: Placement) -> None:
+        """Plan ``item`` on (technician, part starts) whose parts it already occupies."""
         self.schedule.placed[item.index] = placement
+        self.items_of[placement[0]].add(item.index)
 
     def unplace(self, item: PreparedItem) -> Placement:
         """Undo ``place``; the placement the item had."""
         placement = self.schedule.placed.pop(item.index)
         tech, starts = placement
+        self.items_of[tech].discard(item.index)
         for start, length in zip(starts, item.parts, strict=True):
             self.vacate(tech, start, start + length)
         return placement

@@ -47,12 +47,11 @@ def finished(state: GreedyState) -> Schedule:
     return state.schedule
 
 
-def movable(
-    prepared: Prepared, schedule: Schedule, techs: set[int], since: int
-) -> list[PreparedItem]:
+def movable(state: GreedyState, techs: set[int], since: int) -> list[PreparedItem]:
     """Work of ``techs`` ending after ``since`` that may move (to another technician, or
     later on its own)."""
-    theirs = sorted(i for i, (t, _) in schedule.placed.items() if t in techs)
+    prepared, schedule = state.prepared, state.schedule
+    theirs = sorted(i for t in techs for i in state.items_of[t])
     return [
         prepared.items[i]
         for i in theirs

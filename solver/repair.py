@@ -172,7 +172,7 @@ def even_out_load(
         order = sorted((t for t in range(len(busy)) if capacity[t] > 0), key=share)
         pairs = [(s, t) for k, s in enumerate(reversed(order)) for t in order[: -1 - k]]
         work: dict[int, list[PreparedItem]] = {t: [] for t in order}
-        for item in movable(prepared, state.schedule, set(order), -1):  # one pass, not per tech
+        for item in movable(state, set(order), -1):
             work[state.schedule.placed[item.index][0]].append(item)
         for source, target in pairs:
             for item in work[source]:

@@ -328,11 +328,11 @@ def _clear_the_time(
     scan stayed out (8,009 points). On its own technician, pushing aside work others may do,
     it fits (9 points)."""
     assert item.fixed is not None
-    prepared, schedule = state.prepared, state.schedule
+    schedule = state.schedule
     start, end = item.fixed
     pushed = {
         other.index: state.unplace(other)
-        for other in movable(prepared, schedule, {tech}, start)
+        for other in movable(state, {tech}, start)
         if any(s < end and start < e for s, e in schedule.part_intervals(other))
     }
     place_fixed(state, dataclasses.replace(item, eligible=(tech,)))
