@@ -542,6 +542,51 @@ def test_a_search_for_earliest_parts_is_remembered_for_its_calendar_only() -> No
     assert not state.known_parts
 
 
+def test_a_chain_moved_to_others_lets_its_last_task_push_work_with_a_successor() -> None:
+    """The splice (8 h, only Ben) must follow the survey, which sits on Ana's Tuesday
+    morning; Ana's Monday is taken by work only she may do, so the survey can end earlier
+    only on another technician. Ben's Monday holds urgent work only he may do, and his
+    Tuesday morning the patch run, whose report Cem writes in the afternoon; others could do
+    the run, too. Only moving the survey to Monday and the run off Ben's Tuesday plans the
+    splice (before, work with a successor never made way in this re-planning, and the
+    splice stayed out)."""
+    from solver.greedy_state import GreedyState
+
+    hours = {day: "08:00-16:00" for day in ("mon", "tue")}
+    prepared = _monday_team(
+        [
+            {"id": "ana", "skills": ["net", "payroll"], "hours": hours},
+            {"id": "ben", "skills": ["fiber", "net"], "hours": hours},
+            {"id": "cem", "skills": ["net"], "hours": hours},
+            {"id": "dan", "skills": ["net"], "hours": hours},
+        ],
+        [
+            {**_request(job, skill), "due": "2026-03-03T16:00", "priority": 1}
+            for job, skill in [("payroll", "payroll"), ("cabling", "fiber")]
+        ],
+        projects=[
+            _two_tasks("link", "2026-03-03", ("survey", "2h", "net"), ("splice", "8h", "fiber")),
+            _two_tasks("patch", "2026-03-03", ("run", "4h", "net"), ("report", "2h", "net")),
+        ],
+        days=2,
+    )
+    items = {item.id: item for item in prepared.items}
+    state = GreedyState(prepared)
+    monday, tuesday = (prepared.days[d].start for d in range(2))
+
+    def at(job: str, tech: int, day: int, *hours: int) -> None:
+        state.place(items[job], (tech, tuple(day + 60 * h for h in hours)))
+
+    at("payroll", 0, monday, 8, 10, 12, 14)
+    at("cabling", 1, monday, 8, 10, 12, 14)
+    at("survey", 0, tuesday, 8)
+    at("run", 1, tuesday, 8, 10)
+    at("report", 2, tuesday, 14)
+    before, after = _terms_around_making_room(prepared, state.schedule)
+    assert before["unscheduled"] > 0
+    assert after["unscheduled"] == 0
+
+
 def test_a_plan_with_its_reserve_away_from_the_staggered_place_can_be_polished() -> None:
     """Ana's 2 h reserve block belongs near the start of her Monday (the stagger), but the
     plan holds it at 14:00 and has work from 08:00 to 12:00. The hard rules allow it: DESIGN
