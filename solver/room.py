@@ -296,16 +296,15 @@ def _compact_chain(
     keep = set(saved) | {item.index}
     pushed: Placements = {}
     for member in [*chain, item]:
-        moves_chains = False
-        tech = _ends_first(state, member, keep | set(pushed))
-        if tech is None and member is item:
-            moves_chains = True
-            tech = _ends_first(state, member, keep | set(pushed), move_chains=True)
+        stays = keep | set(pushed)
+        move_chains = False
+        tech = _ends_first(state, member, stays)
+        if tech is None and member is item:  # last resort: work with successors, too
+            move_chains = True
+            tech = _ends_first(state, member, stays, move_chains)
         if tech is None:
             break
-        pushed |= make_way(
-            state, member, tech, keep | set(pushed), -math.inf, move_chains=moves_chains
-        )
+        pushed |= make_way(state, member, tech, stays, -math.inf, move_chains=move_chains)
     return _put_back(state, item, saved, pushed, value, pass_on, until)
 
 

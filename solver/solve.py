@@ -261,11 +261,11 @@ def _polish_to_the_limit(
     and not proven optimal, rounds of LNS (half the time left) and the passes (the rest).
     Deterministic runs count tries, not seconds, and have no rounds. The passes end when
     every item has had its attempts, but the search then changes the plan and gives them
-    new ones: generated M at
-    a 600 s limit ended at 407 s with 1,559 points; two rounds of 45 s of LNS and 45 s of
-    passes from that plan gave 848 and 293 points. While the passes still have work, rounds
-    are worse: four M plans as the final passes began, 30 s each, 9,839 points in all with
-    the passes alone, 15,484 with 15 s of passes and then one round."""
+    new ones: generated M at a 600 s limit ended at 407 s with 1,559 points; two rounds of
+    45 s of LNS and 45 s of passes from that plan gave 848 and 293 points. While the passes
+    still have work, rounds are worse: four M plans as the final passes began, 30 s each,
+    9,839 points in all with the passes alone, 15,484 with 15 s of passes and then one
+    round."""
     end = started + params.time_limit
     schedule = _polish(prepared, schedule, params, end, report=report)
     if outcome.status == "optimal" or params.deterministic:
