@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from models.prepare import Prepared
@@ -37,10 +38,12 @@ def greedy(
     by_slack: bool = False,
     spare_rare: bool = False,
     tight: float | None = None,
+    order: Sequence[PreparedItem] | None = None,
 ) -> Schedule:
     """A feasible schedule by list scheduling; items of ``prefer`` (a previous plan) go back
     to their old place where it is still free, before the others are placed. ``by_slack``,
-    ``tight`` and ``spare_rare`` choose other rules of order and of technician (``RULES``)."""
+    ``tight`` and ``spare_rare`` choose other rules of order and of technician (``RULES``);
+    ``order``, the flexible items in an order of the caller's (``solver.squeaky``)."""
     state = GreedyState(prepared)
     if spare_rare:
         state.spare_rare_skills()
@@ -61,7 +64,8 @@ def greedy(
             place_as_before(state, item, *prefer[item.index])
         if item.index not in state.schedule.placed:
             place_fixed(state, item)
-    order = flexible_order(prepared, by_slack, tight)
+    if order is None:
+        order = flexible_order(prepared, by_slack, tight)
     for item in order:
         if item.index in prefer:
             place_as_before(state, item, *prefer[item.index])
@@ -98,23 +102,33 @@ KNOWN_PARTS = 100_000
 each); then they are all forgotten."""
 
 
+class Best(NamedTuple):
+    """The best of the greedy's rules: its schedule, its rule, and how long a run took."""
+
+    schedule: Schedule
+    rule: Rule
+    run_seconds: float
+    """The mean over the rules that ran: what another run of the greedy will likely take."""
+
+
 def best_greedy(
     prepared: Prepared, prefer: Placements | None = None, budget: float = math.inf
-) -> Schedule:
+) -> Best:
     """The best of the greedy's rules (``RULES``); after the first, a rule only runs while
     ``budget`` seconds are left (one run on L takes about 6 s)."""
     started = time.perf_counter()
-    best, value = None, math.inf
-    for runs, rule in enumerate(RULES):
+    best, value, runs = None, math.inf, 0
+    for rule in RULES:
         elapsed = time.perf_counter() - started
         if runs and elapsed + elapsed / runs > budget:
             break  # the next run would likely overrun the budget
         schedule = greedy(prepared, prefer, **rule._asdict())
+        runs += 1
         objective = schedule_objective(prepared, schedule)
         if objective < value:
-            best, value = schedule, objective
+            best, value = (schedule, rule), objective
     assert best is not None
-    return best
+    return Best(*best, (time.perf_counter() - started) / runs)
 
 
 def _place_pinned(state: GreedyState, item: PreparedItem) -> None:

@@ -10,6 +10,8 @@ again in the same order.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 from models.prepare import Prepared
 from models.records import PreparedItem
@@ -29,6 +31,13 @@ def flexible_order(
         slack = due - tails[item.index] if by_slack else due
         return (item.index not in first, item.priority, slack, item.earliest, item.index)
 
+    return predecessors_first(prepared, key)
+
+
+def predecessors_first(
+    prepared: Prepared, key: Callable[[PreparedItem], Any]
+) -> list[PreparedItem]:
+    """The flexible items sorted by ``key``, each task moved after its predecessors."""
     ordered: list[PreparedItem] = []
     seen: set[int] = set()
 
