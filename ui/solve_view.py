@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import threading
 import time
@@ -38,11 +39,12 @@ def solve_with_progress(prepared: Prepared, args: argparse.Namespace) -> PlanRes
         def tick() -> None:
             while not done.wait(0.25):
                 objective, bound = latest["objective"], latest["bound"]
-                found = (
-                    "no plan yet"
-                    if objective is None
-                    else f"objective {objective:,.1f}, bound {bound:,.1f}"
-                )
+                if objective is None:
+                    found = "no plan yet"
+                elif bound is None or math.isnan(bound):  # the bound comes with the search
+                    found = f"objective {objective:,.1f}, bound not computed yet"
+                else:
+                    found = f"objective {objective:,.1f}, bound {bound:,.1f}"
                 elapsed = time.perf_counter() - started
                 status.update(f"solving: {elapsed:5.1f} s of {args.time_limit:g} s, {found}")
 

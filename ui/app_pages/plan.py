@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 
@@ -50,7 +52,8 @@ def _progress() -> None:
         _, cost, low = snap.progress
         objective.metric("Best plan so far (cost points)", f"{cost:,.1f}",
                          help="Objective: unscheduled and late work, uneven load; lower is better")
-        bound.metric("Lower bound", f"{low:,.1f}", help="No plan can cost less than this")
+        shown = "not computed yet" if math.isnan(low) else f"{low:,.1f}"
+        bound.metric("Lower bound", shown, help="No plan can cost less than this")
 
 
 def _state_note(job: app_jobs.Job | None, result: PlanResult | None) -> None:
