@@ -88,7 +88,7 @@ def _moved_up(
         blame = _blame(item, schedule)
         if blame:
             step = STEP * len(order) * blame * rng.uniform(0.5, 1.5)
-            for index in _chain_before(prepared, item):
+            for index in prepared.ancestors(item) | {item.index}:
                 rank[index] = min(rank[index], position[index] - step)
     return predecessors_first(prepared, lambda item: (rank[item.index], item.index))
 
@@ -101,14 +101,3 @@ def _blame(item: PreparedItem, schedule: Schedule) -> float:
     if not late_days:
         return 0.0
     return min(1.0, (1 + late_days) / (1 + LATE_DAYS_FOR_FULL_STEP))
-
-
-def _chain_before(prepared: Prepared, item: PreparedItem) -> set[int]:
-    """The item and every task that must come before it."""
-    found, todo = {item.index}, list(item.after)
-    while todo:
-        index = todo.pop()
-        if index not in found:
-            found.add(index)
-            todo.extend(prepared.items[index].after)
-    return found

@@ -68,10 +68,7 @@ def test_left_out_work_moves_up_with_its_chain_and_the_rest_keeps_its_order(
     prepared = generated_s
     order = flexible_order(prepared)
     last_task = next(item for item in reversed(order) if item.after)
-    chain, todo = {last_task.index}, list(last_task.after)
-    while todo:
-        chain.add(index := todo.pop())
-        todo.extend(prepared.items[index].after)
+    chain = prepared.ancestors(last_task) | {last_task.index}
     # everything else in and on time: its parts end before the horizon starts
     schedule = Schedule(
         placed={
