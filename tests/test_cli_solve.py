@@ -87,3 +87,27 @@ def test_solve_on_a_broken_scenario_writes_nothing(
     assert main(["solve", str(scenario), "--out", str(tmp_path / "out")]) == 2
     assert "horizon.days" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_live_progress_says_when_the_bound_is_not_computed_yet() -> None:
+    """The greedy's plan is reported at once, before the bound is computed (NaN); the words
+    on the terminal say so, and show the bound once the search has it."""
+    import math
+
+    from models.io import load_scenario
+    from solver.solve import SolveParams, solve
+    from ui.solve_view import best_so_far
+
+    reports: list[tuple[float, float]] = []
+    solve(
+        load_scenario(Path("scenarios/demo.yaml")),
+        SolveParams(time_limit=2, seed=0),
+        progress=lambda _elapsed, objective, bound: reports.append((objective, bound)),
+    )
+    objective, bound = reports[0]
+    assert math.isnan(bound)
+    assert best_so_far(objective, bound) == f"objective {objective:,.1f}, bound not computed yet"
+    objective, bound = reports[-1]
+    assert not math.isnan(bound)
+    assert best_so_far(objective, bound) == f"objective {objective:,.1f}, bound {bound:,.1f}"
+    assert best_so_far(None, None) == "no plan yet"

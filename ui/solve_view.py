@@ -38,13 +38,7 @@ def solve_with_progress(prepared: Prepared, args: argparse.Namespace) -> PlanRes
 
         def tick() -> None:
             while not done.wait(0.25):
-                objective, bound = latest["objective"], latest["bound"]
-                if objective is None:
-                    found = "no plan yet"
-                elif bound is None or math.isnan(bound):  # the bound comes with the search
-                    found = f"objective {objective:,.1f}, bound not computed yet"
-                else:
-                    found = f"objective {objective:,.1f}, bound {bound:,.1f}"
+                found = best_so_far(latest["objective"], latest["bound"])
                 elapsed = time.perf_counter() - started
                 status.update(f"solving: {elapsed:5.1f} s of {args.time_limit:g} s, {found}")
 
@@ -55,6 +49,16 @@ def solve_with_progress(prepared: Prepared, args: argparse.Namespace) -> PlanRes
         finally:
             done.set()
             ticker.join()
+
+
+def best_so_far(objective: float | None, bound: float | None) -> str:
+    """The live progress's words for the best plan so far and the bound (NaN or None: the
+    bound comes with the search, after the greedy's rounds)."""
+    if objective is None:
+        return "no plan yet"
+    if bound is None or math.isnan(bound):
+        return f"objective {objective:,.1f}, bound not computed yet"
+    return f"objective {objective:,.1f}, bound {bound:,.1f}"
 
 
 def _fmt(value: float | None, pattern: str = "{:,.1f}") -> str:
