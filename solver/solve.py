@@ -147,8 +147,7 @@ def solve(
         outcome = Outcome(greedy_best.schedule, "feasible", "greedy", lower_bound(prepared))
         seconds = time.perf_counter() - started
         return finish(prepared, outcome.schedule, outcome, seconds=seconds, first=first)
-    report = None if progress is None else partial(_report, progress, started, None)
-    hint = _squeaky(prepared, greedy_best, prefer, params, started, report)
+    hint = _squeaky(prepared, greedy_best, prefer, params, started, _reporter(progress, started))
     if sum(len(item.eligible) for item in prepared.items) > MONOLITHIC_PAIRS:
         outcome = _solve_by_pieces(prepared, hint, params, progress, started)
     else:
@@ -159,7 +158,7 @@ def solve(
                 prepared, outcome.schedule, params, progress, started, outcome.bound, WHOLE_SHARE
             )
             outcome = Outcome(pieces.schedule, "feasible", "cpsat+lns", outcome.bound)
-    report = None if progress is None else partial(_report, progress, started, outcome.bound)
+    report = _reporter(progress, started, outcome.bound)
     schedule = _polish_to_the_limit(prepared, outcome.schedule, params, started, outcome, report)
     return finish(prepared, schedule, outcome, seconds=time.perf_counter() - started, first=first)
 
@@ -188,13 +187,16 @@ def _squeaky(
 ) -> Schedule:
     """Rounds of the greedy (``solver.squeaky``) up to ``SQUEAKY_SHARE`` of the time limit;
     deterministic runs count rounds by the items they place."""
-    rng = random.Random(params.seed)
+    share = SQUEAKY_SHARE * params.time_limit
+    until = rounds = None
     if params.deterministic:
-        share = SQUEAKY_SHARE * params.time_limit
         rounds = round(share * ITEMS_PER_UNIT / max(1, len(prepared.items)))
-        return squeaky_wheel(prepared, greedy_best, prefer, rng, rounds=rounds, report=report)
-    until = started + SQUEAKY_SHARE * params.time_limit
-    return squeaky_wheel(prepared, greedy_best, prefer, rng, until=until, report=report)
+    else:
+        until = started + share
+    rng = random.Random(params.seed)
+    return squeaky_wheel(
+        prepared, greedy_best, prefer, rng, until=until, rounds=rounds, report=report
+    )
 
 
 def _solve_whole(
@@ -233,18 +235,15 @@ def _solve_by_pieces(
     """LNS for the rest of the time limit (``used``: the share the whole model had)."""
     if bound is None:
         bound = lower_bound(prepared)
-
-    def report(objective: float) -> None:
-        if progress is not None:
-            _report(progress, started, bound, objective)
-
+    report = _reporter(progress, started, bound)
     share = POLISH_SHARE if used else PIECES_POLISH_SHARE
     end = started + (1 - share) * params.time_limit
     steps = _steps(params, used) if params.deterministic else None
     search = partial(
         improve, prepared, rng=random.Random(params.seed), workers=_workers(params), report=report
     )
-    report(schedule_objective(prepared, baseline))
+    if report is not None:
+        report(schedule_objective(prepared, baseline))
     if used:  # after the whole model; generated S, 10 units, seeds 0-5: passes halfway no better
         return Outcome(search(baseline, end, steps=steps), "feasible", "cpsat-lns", bound)
     # LNS, the polish passes halfway (LNS goes on from their plan), LNS again: generated M, 30
@@ -311,6 +310,14 @@ def _polish_to_the_limit(
         schedule = improve(prepared, schedule, halfway, rng, _workers(params), report)
         schedule = _polish(prepared, schedule, params, end, report=report)
     return schedule
+
+
+def _reporter(
+    progress: Progress | None, started: float, bound: float | None = None
+) -> Callable[[float], None] | None:
+    """What tells ``progress`` of each better objective, with the time since ``started`` and
+    ``bound`` (None: not computed yet); None when nobody listens."""
+    return None if progress is None else partial(_report, progress, started, bound)
 
 
 def _report(progress: Progress, started: float, bound: float | None, objective: float) -> None:

@@ -15,6 +15,7 @@ import yaml
 from models.io import load_scenario
 from models.plan import Plan
 from models.prepare import Prepared, prepare
+from solver.schedule import Schedule
 from solver.solve import SolveParams, solve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,3 +101,14 @@ def solved_example() -> tuple[Prepared, Plan]:
 def solved_dst() -> tuple[Prepared, Plan]:
     """The DST scenario (Europe/Berlin springs forward on 2026-03-29), prepared and solved."""
     return _solved("dst")
+
+
+def checked_terms(prepared: Prepared, schedule: Schedule) -> dict[str, float]:
+    """The checker's terms of an engine's schedule, after asserting it keeps every hard rule."""
+    from models.check import evaluate
+    from solver.solve import to_plan
+
+    plan = to_plan(prepared, schedule, status="feasible", method="greedy", seconds=0)
+    evaluation = evaluate(prepared, plan)
+    assert evaluation.violations == []
+    return evaluation.terms

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import checked_terms
 
 from models.io import load_scenario
 from models.plan import RESERVE_REASON
@@ -337,23 +338,12 @@ def test_late_items_move_to_where_they_finish_first() -> None:
     assert evaluate(prepared, plan).violations == []
 
 
-def _checked_terms(prepared, schedule) -> dict[str, float]:
-    """The checker's terms of a schedule, after asserting it keeps every hard rule."""
-    from models.check import evaluate
-    from solver.solve import to_plan
-
-    plan = to_plan(prepared, schedule, status="feasible", method="greedy", seconds=0)
-    evaluation = evaluate(prepared, plan)
-    assert evaluation.violations == []
-    return evaluation.terms
-
-
 def _terms_around_making_room(prepared, schedule, **limits) -> tuple[dict, dict]:
     """The checker's terms before and after ``solver.room.make_room`` (both plans checked)."""
     from solver.room import make_room
 
-    before = _checked_terms(prepared, schedule)
-    return before, _checked_terms(prepared, make_room(prepared, schedule, **limits))
+    before = checked_terms(prepared, schedule)
+    return before, checked_terms(prepared, make_room(prepared, schedule, **limits))
 
 
 def _bound_and_checked_plan(prepared) -> tuple[float, PlanResult]:
@@ -608,7 +598,7 @@ def test_a_plan_with_its_reserve_away_from_the_staggered_place_can_be_polished()
     )
     polished = finished(state_of(prepared, schedule))
     assert polished.placed == schedule.placed
-    assert _checked_terms(prepared, polished)["unscheduled"] == 0
+    assert checked_terms(prepared, polished)["unscheduled"] == 0
 
 
 def test_a_recurring_block_gets_its_time_back_from_work_only_its_technician_may_do() -> None:
@@ -947,8 +937,8 @@ def test_reserve_moves_aside_for_work() -> None:
     )
     monday = prepared.days[0].start
     block = (0, monday + 9 * 60 + 30, monday + 10 * 60 + 30, RESERVE_REASON)
-    before = _checked_terms(prepared, Schedule(reserve=[block]))
-    after = _checked_terms(prepared, insert_unscheduled(prepared, Schedule(reserve=[block])))
+    before = checked_terms(prepared, Schedule(reserve=[block]))
+    after = checked_terms(prepared, insert_unscheduled(prepared, Schedule(reserve=[block])))
     assert before["unscheduled"] > 0
     assert after["unscheduled"] == 0
 
@@ -963,8 +953,8 @@ def test_load_evens_out_between_technicians() -> None:
 
     prepared = prepare(Scenario.model_validate(generate_scenario(10, 2, seed=1)))
     schedule = greedy(prepared, by_slack=False, spare_rare=False, tight=0.2)
-    before = _checked_terms(prepared, schedule)
-    after = _checked_terms(prepared, even_out_load(prepared, schedule))
+    before = checked_terms(prepared, schedule)
+    after = checked_terms(prepared, even_out_load(prepared, schedule))
     assert after["balance"] < before["balance"]
     assert after["unscheduled"] <= before["unscheduled"]
     assert sum(after.values()) < sum(before.values())

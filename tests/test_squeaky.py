@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from conftest import checked_terms
 
 from models.prepare import Prepared, prepare
 from models.scenario import Scenario
@@ -21,16 +22,6 @@ def generated_s() -> Prepared:
     return prepare(Scenario.model_validate(generate_scenario(10, 2, seed=1)))
 
 
-def _checked_terms(prepared: Prepared, schedule: Schedule) -> dict[str, float]:
-    from models.check import evaluate
-    from solver.solve import to_plan
-
-    plan = to_plan(prepared, schedule, status="feasible", method="greedy", seconds=0)
-    evaluation = evaluate(prepared, plan)
-    assert evaluation.violations == []
-    return evaluation.terms
-
-
 def test_rounds_of_the_greedy_plan_work_it_left_out(generated_s: Prepared) -> None:
     """The greedy leaves chain tasks out of generated S (114,000 unscheduled points); forty
     rounds with them moved up leave less out, in a checked plan; the first plan and each
@@ -41,8 +32,8 @@ def test_rounds_of_the_greedy_plan_work_it_left_out(generated_s: Prepared) -> No
         generated_s, first, None, random.Random(0), rounds=40, report=reported.append
     )
     before, after = (
-        _checked_terms(generated_s, first.schedule),
-        _checked_terms(generated_s, schedule),
+        checked_terms(generated_s, first.schedule),
+        checked_terms(generated_s, schedule),
     )
     assert after["unscheduled"] < before["unscheduled"]
     assert reported
