@@ -40,6 +40,10 @@ MOVE_TRIES_PER_SECOND = 1000
 """A deterministic run's passes may not look at the clock: they try this many re-plannings
 and moves per second of its time limit (generated M: about 15 ms and 0.2 ms each; L, 200
 technicians: 0.2 s and 0.5 ms)."""
+EVEN_OUT_SECONDS = 3.0
+"""The most one ``even_out_load`` may take in clock time. On generated M it took 11-21 s of
+a pass for 12-25 points and the passes never ended before the time limit; capped, they do,
+and the search gets the rest, with steps about late items (``solver.lns.WINDOW_DAYS``)."""
 
 
 def polish(
@@ -66,7 +70,13 @@ def polish(
             report=report,
         ),
         partial(advance_late_items, prepared, until=until),
-        partial(even_out_load, prepared, until=until, tries=MOVE_TRIES_PER_SECOND * seconds),
+        partial(
+            even_out_load,
+            prepared,
+            until=until,
+            tries=MOVE_TRIES_PER_SECOND * seconds,
+            at_most=EVEN_OUT_SECONDS if until < math.inf else math.inf,
+        ),
         partial(advance_late_items, prepared, until=until),
     ]
     value = schedule_objective(prepared, schedule)
@@ -142,17 +152,23 @@ def advance_late_items(prepared: Prepared, schedule: Schedule, until: float = ma
 
 
 def even_out_load(
-    prepared: Prepared, schedule: Schedule, until: float = math.inf, tries: float = math.inf
+    prepared: Prepared,
+    schedule: Schedule,
+    until: float = math.inf,
+    tries: float = math.inf,
+    at_most: float = math.inf,
 ) -> Schedule:
     """Move work from the busiest technicians (by share of their capacity) to the less busy,
-    or trade it for shorter work of theirs, until no move pays, the clock reaches ``until``
-    or ``tries`` moves were tried (the limit of a deterministic run).
+    or trade it for shorter work of theirs, until no move pays, the clock reaches ``until``,
+    ``at_most`` seconds passed or ``tries`` moves were tried (the limit of a deterministic
+    run).
 
     The search sees the load spread only through the technicians of each step; once every
     item is planned, the spread of the whole team is often all that is left. A move keeps
     the order of the items' successors; it is kept if the objective drops, or stays and the
     shares come closer together (the next move may then lower the spread, when several
     technicians share the top)."""
+    until = min(until, time.perf_counter() + at_most)
     state = state_of(prepared, schedule)
     busy, capacity = busy_minutes(prepared, state.schedule), capacities(prepared)
     balance = prepared.scenario.weights.balance

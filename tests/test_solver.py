@@ -945,7 +945,8 @@ def test_reserve_moves_aside_for_work() -> None:
 
 def test_load_evens_out_between_technicians() -> None:
     """Work moves from the busiest technicians to the least busy, or is traded for shorter
-    work: the load spread drops, nothing else gets worse, and the plan stays checked."""
+    work: the load spread drops, nothing else gets worse, and the plan stays checked; with
+    no seconds to spend (``at_most``), nothing moves."""
     from models.scenario import Scenario
     from scenarios.generate import generate_scenario
     from solver.greedy import greedy
@@ -955,6 +956,7 @@ def test_load_evens_out_between_technicians() -> None:
     schedule = greedy(prepared, by_slack=False, spare_rare=False, tight=0.2)
     before = checked_terms(prepared, schedule)
     after = checked_terms(prepared, even_out_load(prepared, schedule))
+    assert even_out_load(prepared, schedule, at_most=0).placed == schedule.placed
     assert after["balance"] < before["balance"]
     assert after["unscheduled"] <= before["unscheduled"]
     assert sum(after.values()) < sum(before.values())

@@ -1,0 +1,90 @@
+"""Steps of the large neighbourhood search (``solver.lns``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import pytest
+from conftest import checked_terms
+
+from models.prepare import Prepared, prepare
+from models.scenario import Scenario
+from models.units import DAY_MINUTES
+from scenarios.generate import generate_scenario
+from solver.greedy import best_greedy
+from solver.lns import WINDOW_DAYS, Step, _about_late, _solve_piece, cut
+from solver.schedule import Schedule
+
+
+@pytest.fixture(scope="module")
+def generated_s() -> tuple[Prepared, Schedule]:
+    """The benchmark's S (10 technicians, 2 weeks, generator seed 1) and its greedy plan."""
+    prepared = prepare(Scenario.model_validate(generate_scenario(10, 2, seed=1)))
+    return prepared, best_greedy(prepared).schedule
+
+
+def _in(window: tuple[int, int], intervals: list[tuple[int, int]]) -> bool:
+    return any(s < window[1] and window[0] < e for s, e in intervals)
+
+
+def test_a_step_in_a_window_moves_only_the_work_in_it(
+    generated_s: tuple[Prepared, Schedule],
+) -> None:
+    """The group's work with a part in the window is free, its other work pinned where it
+    is; CP-SAT's plan of the piece, put back into the whole plan, leaves all work outside
+    the window in place and keeps every hard rule, at no higher cost."""
+    prepared, schedule = generated_s
+    window = (4 * DAY_MINUTES, 8 * DAY_MINUTES)
+    piece = cut(prepared, schedule, Step(techs=[0, 1, 2, 3], window=window))
+    assert piece.techs == [0, 1, 2, 3]
+    free: set[int] = set()
+    pinned: set[int] = set()
+    for index, item in zip(piece.items, piece.prepared.items, strict=True):
+        (pinned if item.pinned is not None else free).add(index)
+        if item.pinned is not None:
+            assert item.technician is not None
+            tech, starts = schedule.placed[index]
+            assert (piece.techs[item.technician], item.pinned) == (tech, starts)
+    in_window = {
+        i
+        for i, (t, _) in schedule.placed.items()
+        if t in piece.techs and _in(window, schedule.part_intervals(prepared.items[i]))
+    }
+    assert free & schedule.placed.keys() == in_window
+    assert pinned == {i for i, (t, _) in schedule.placed.items() if t in piece.techs} - in_window
+
+    merged = _solve_piece(prepared, schedule, piece, 2.0, seed=0, workers=1, deterministic=True)
+    assert merged is not None
+    for index in schedule.placed.keys() - free:
+        assert merged.placed[index] == schedule.placed[index]
+    assert sum(checked_terms(prepared, merged).values()) <= sum(
+        checked_terms(prepared, schedule).values()
+    )
+
+
+def test_a_step_about_a_late_task_frees_its_chain_before_its_due_date(
+    generated_s: tuple[Prepared, Schedule],
+) -> None:
+    """The technicians of the late task's chain come first, then others skilled for it; the
+    window opens at most WINDOW_DAYS before the due date (not before the chain may start)
+    and closes half a day after the task ends."""
+    prepared, schedule = generated_s
+    task = next(
+        item
+        for item in prepared.items
+        if item.after
+        and item.index in schedule.placed
+        and all(b in schedule.placed for b in item.after)
+    )
+    late = dataclasses.replace(task, due=schedule.end(task) - DAY_MINUTES)
+    step = _about_late(prepared, schedule, late, random.Random(0))
+    chain = [prepared.items[a] for a in prepared.ancestors(task)] + [task]
+    doing = {schedule.placed[c.index][0] for c in chain}
+    assert set(step.techs[: len(doing)]) == doing
+    assert set(step.techs) == doing | {t for c in chain for t in c.eligible}
+    assert step.window is not None
+    since, until = step.window
+    assert until == schedule.end(task) + DAY_MINUTES // 2
+    earliest, due = min(c.earliest for c in chain), schedule.end(task) - DAY_MINUTES
+    assert since in {max(earliest, due - days * DAY_MINUTES) for days in WINDOW_DAYS}
