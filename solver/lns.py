@@ -44,10 +44,12 @@ LATE_SHARE = 0.7
 WINDOW_DAYS = (4, 6)
 """A step about a late item re-plans its technicians' work from this many days (one of
 them, at random) before its due date to half a day after it ends; their other work stays
-put. Generated M at 60 s, seeds 10-19, in turn on one machine: 1,582 points in all (median
-129) with these steps, against 3,334 (median 333) without them; better in 9 of 10 seeds,
-the same in the tenth. They run once the passes end early (``solver.repair.
-EVEN_OUT_SECONDS``); that cap alone gave 3,315."""
+put. Generated M at 60 s, seeds 10-19, in turn on one machine, points in all (median):
+without these steps 3,334 (333); with them 2,875 (147), better in 6 seeds, worse in 2 (one
+of them 1,213 against 555); with them and the last passes uncapped
+(``solver.solve.BALANCE_SHARE``) 1,522 (126), lateness at the bound in 4 runs against 1;
+as a prototype with 3 s for every step 1,582 (129). They run once the passes end early
+(``solver.repair.EVEN_OUT_SECONDS``); that cap alone: 3,315."""
 WINDOW_GROUP = 12
 """At most this many technicians in a step about a late item: the work of each in the
 window is a fraction of its whole plan."""
@@ -191,9 +193,8 @@ def cut(prepared: Prepared, schedule: Schedule, step: Step) -> Piece:
     it is (pinned), so that reserve, daily caps and load count as in the whole plan."""
     group = _take_group(prepared, schedule, step)
     free = _free_items(prepared, schedule, set(group), step)
-    kept = sorted(
-        i for i, (t, _) in schedule.placed.items() if t in group and i not in set(free)
-    )
+    freed = set(free)
+    kept = sorted(i for i, (t, _) in schedule.placed.items() if t in group and i not in freed)
     members = sorted(free + kept)
     tech_map = {t: k for k, t in enumerate(group)}
     item_map = {i: k for k, i in enumerate(members)}
@@ -203,7 +204,10 @@ def cut(prepared: Prepared, schedule: Schedule, step: Step) -> Piece:
         tech, starts = schedule.placed[i]
         k = item_map[i]
         items[k] = dataclasses.replace(
-            items[k], pinned=starts, technician=tech_map[tech], eligible=(tech_map[tech],),
+            items[k],
+            pinned=starts,
+            technician=tech_map[tech],
+            eligible=(tech_map[tech],),
             required=True,
         )
     scenario = prepared.scenario

@@ -53,9 +53,11 @@ def polish(
     seconds: float = math.inf,
     pass_on: bool = True,
     report: Callable[[float], None] | None = None,
+    even_out_seconds: float = EVEN_OUT_SECONDS,
 ) -> Schedule:
     """All passes, in turn, until the clock (``time.perf_counter``) reaches ``until``, or
-    (deterministic runs) for ``seconds`` worth of tries; ``pass_on``: see ``make_room``.
+    (deterministic runs) for ``seconds`` worth of tries; ``pass_on``: see ``make_room``;
+    ``even_out_seconds``: the most ``even_out_load`` may take (clock time only).
     ``report`` gets the objective whenever it drops (the passes may take half the time
     limit, and a planner watching the progress should see them work)."""
     report = report or (lambda _: None)
@@ -75,7 +77,7 @@ def polish(
             prepared,
             until=until,
             tries=MOVE_TRIES_PER_SECOND * seconds,
-            at_most=EVEN_OUT_SECONDS if until < math.inf else math.inf,
+            at_most=even_out_seconds if until < math.inf else math.inf,
         ),
         partial(advance_late_items, prepared, until=until),
     ]

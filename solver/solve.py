@@ -34,7 +34,7 @@ from solver.lns import STEP_SECONDS, cpsat_solver, improve, run_cpsat
 from solver.objective import schedule_objective
 from solver.penalties import SCALE
 from solver.reasons import unscheduled_reasons
-from solver.repair import polish
+from solver.repair import EVEN_OUT_SECONDS, polish
 from solver.schedule import Schedule
 from solver.squeaky import squeaky_wheel
 
@@ -266,6 +266,7 @@ def _polish(
     until: float,
     pass_on: bool = True,
     report: Callable[[float], None] | None = None,
+    even_out_seconds: float = EVEN_OUT_SECONDS,
 ) -> Schedule:
     """The polish passes until the clock reaches ``until`` (deterministic runs: for a fixed
     number of tries instead)."""
@@ -273,9 +274,20 @@ def _polish(
         return polish(
             prepared, schedule, seconds=params.time_limit, pass_on=pass_on, report=report
         )
-    return polish(prepared, schedule, until=until, pass_on=pass_on, report=report)
+    return polish(
+        prepared,
+        schedule,
+        until=until,
+        pass_on=pass_on,
+        report=report,
+        even_out_seconds=even_out_seconds,
+    )
 
 
+BALANCE_SHARE = 0.1
+"""Of the time limit, at the end: the passes with no cap on ``even_out_load``
+(``solver.repair.EVEN_OUT_SECONDS``), whose moves the load spread needs. Generated M at
+60 s, seeds 10-19: spread 0-3 points with it, 1-10 with the cap to the end."""
 AGAIN_SECONDS = 2 * STEP_SECONDS
 """Time left after the passes that is worth another round of search and passes."""
 
@@ -289,7 +301,9 @@ def _polish_to_the_limit(
     report: Callable[[float], None] | None,
 ) -> Schedule:
     """The passes at the end; then, while they end early and their plan is above the bound
-    and not proven optimal, rounds of LNS (half the time left) and the passes (the rest).
+    and not proven optimal, rounds of LNS (half the time left) and the passes (the rest),
+    until the last BALANCE_SHARE of the time limit; then the passes, with no cap on evening
+    out the load.
     Deterministic runs count tries, not seconds, and have no rounds. The passes end when
     every item has had its attempts, but the search then changes the plan and gives them
     new ones: generated M at a 600 s limit ended at 407 s with 1,559 points; two rounds of
@@ -303,13 +317,14 @@ def _polish_to_the_limit(
         return schedule
     rng = random.Random(params.seed)
     bound = outcome.bound
-    while end - time.perf_counter() > AGAIN_SECONDS and (
+    tail = end - BALANCE_SHARE * params.time_limit
+    while tail - time.perf_counter() > AGAIN_SECONDS and (
         bound is None or schedule_objective(prepared, schedule) > bound + 1e-6
     ):
-        halfway = (time.perf_counter() + end) / 2
+        halfway = (time.perf_counter() + tail) / 2
         schedule = improve(prepared, schedule, halfway, rng, _workers(params), report)
-        schedule = _polish(prepared, schedule, params, end, report=report)
-    return schedule
+        schedule = _polish(prepared, schedule, params, tail, report=report)
+    return _polish(prepared, schedule, params, end, report=report, even_out_seconds=math.inf)
 
 
 def _reporter(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 
 import pytest
@@ -14,6 +15,7 @@ from models.units import DAY_MINUTES
 from scenarios.generate import generate_scenario
 from solver.greedy import best_greedy
 from solver.lns import WINDOW_DAYS, Step, _about_late, _solve_piece, cut
+from solver.repair import EVEN_OUT_SECONDS
 from solver.schedule import Schedule
 
 
@@ -88,3 +90,25 @@ def test_a_step_about_a_late_task_frees_its_chain_before_its_due_date(
     assert until == schedule.end(task) + DAY_MINUTES // 2
     earliest, due = min(c.earliest for c in chain), schedule.end(task) - DAY_MINUTES
     assert since in {max(earliest, due - days * DAY_MINUTES) for days in WINDOW_DAYS}
+
+
+def test_the_last_passes_may_take_their_time_to_even_out_the_load(
+    generated_s: tuple[Prepared, Schedule], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The passes of a wall-clock run cap ``even_out_load`` so that the search gets time for
+    late items, but not the last ones: the load spread needs their moves."""
+    import solver.solve as solve_module
+
+    prepared, _ = generated_s
+    caps: list[float] = []
+    polish = solve_module.polish
+
+    def recording(*args: object, even_out_seconds: float = math.inf, **kwargs: object):  # type: ignore[no-untyped-def]
+        caps.append(even_out_seconds)
+        return polish(*args, even_out_seconds=even_out_seconds, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(solve_module, "polish", recording)
+    result = solve_module.solve(prepared, solve_module.SolveParams(time_limit=3, seed=0))
+    assert result.violations == []
+    assert caps[-1] == math.inf
+    assert set(caps[:-1]) == {EVEN_OUT_SECONDS}
