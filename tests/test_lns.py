@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+from typing import Any
 
 import pytest
 from conftest import checked_terms
@@ -103,9 +104,11 @@ def test_the_last_passes_may_take_their_time_to_even_out_the_load(
     caps: list[float] = []
     polish = solve_module.polish
 
-    def recording(*args: object, even_out_seconds: float = math.inf, **kwargs: object):  # type: ignore[no-untyped-def]
+    def recording(
+        *args: Any, even_out_seconds: float = EVEN_OUT_SECONDS, **kwargs: Any
+    ) -> Schedule:
         caps.append(even_out_seconds)
-        return polish(*args, even_out_seconds=even_out_seconds, **kwargs)  # type: ignore[arg-type]
+        return polish(*args, even_out_seconds=even_out_seconds, **kwargs)
 
     monkeypatch.setattr(solve_module, "polish", recording)
     result = solve_module.solve(prepared, solve_module.SolveParams(time_limit=3, seed=0))
