@@ -191,8 +191,9 @@ def cut(prepared: Prepared, schedule: Schedule, step: Step) -> Piece:
     could take, within MAX_GROUP technicians (WINDOW_GROUP with a window) and about
     MAX_FREE_ITEMS items. With a window, only their work in it is free: the rest stays where
     it is (pinned), so that reserve, daily caps and load count as in the whole plan."""
-    group = _take_group(prepared, schedule, step)
-    free = _free_items(prepared, schedule, set(group), step)
+    loose = _loose(prepared, schedule, step.window)
+    group = _take_group(loose, step)
+    free = _free_items(prepared, schedule, set(group), loose, step.focus)
     freed = set(free)
     kept = sorted(i for i, (t, _) in schedule.placed.items() if t in group and i not in freed)
     members = sorted(free + kept)
@@ -224,21 +225,25 @@ def cut(prepared: Prepared, schedule: Schedule, step: Step) -> Piece:
     return Piece(prepared=sub, techs=group, items=members)
 
 
-def _in_window(prepared: Prepared, schedule: Schedule, index: int, step: Step) -> bool:
-    """Whether a placed item may move in the step: any part of it lies in the window."""
-    if step.window is None:
-        return True
-    since, until = step.window
-    return any(s < until and since < e for s, e in schedule.part_intervals(prepared.items[index]))
+def _loose(prepared: Prepared, schedule: Schedule, window: Interval | None) -> dict[int, int]:
+    """Placed items a step may move, and their technicians: those with a part in the window
+    (all, without one)."""
+    if window is None:
+        return {i: tech for i, (tech, _) in schedule.placed.items()}
+    since, until = window
+    return {
+        i: tech
+        for i, (tech, _) in schedule.placed.items()
+        if any(s < until and since < e for s, e in schedule.part_intervals(prepared.items[i]))
+    }
 
 
-def _take_group(prepared: Prepared, schedule: Schedule, step: Step) -> list[int]:
-    """The step's technicians in order while their free items leave room for unscheduled
-    ones."""
+def _take_group(loose: dict[int, int], step: Step) -> list[int]:
+    """The step's technicians in order while the items they may move (``loose``) leave room
+    for unscheduled ones."""
     load: dict[int, int] = {}
-    for index, (tech, _) in schedule.placed.items():
-        if _in_window(prepared, schedule, index, step):
-            load[tech] = load.get(tech, 0) + 1
+    for tech in loose.values():
+        load[tech] = load.get(tech, 0) + 1
     group: list[int] = []
     items = 0
     for tech in step.techs[: MAX_GROUP if step.window is None else WINDOW_GROUP]:
@@ -250,16 +255,15 @@ def _take_group(prepared: Prepared, schedule: Schedule, step: Step) -> list[int]
 
 
 def _free_items(
-    prepared: Prepared, schedule: Schedule, members: set[int], step: Step
+    prepared: Prepared,
+    schedule: Schedule,
+    members: set[int],
+    loose: dict[int, int],
+    focus: PreparedItem | None,
 ) -> list[int]:
-    """What the members do (in the window), the focus item, and other unscheduled items they
+    """What the members may move (``loose``), the focus item, and other unscheduled items they
     could take; an unscheduled item only with its unscheduled predecessors."""
-    focus = step.focus
-    placed_here = [
-        i
-        for i, (t, _) in schedule.placed.items()
-        if t in members and _in_window(prepared, schedule, i, step)
-    ]
+    placed_here = [i for i, t in loose.items() if t in members]
     could_take = sorted(
         (
             item.index

@@ -53,11 +53,12 @@ def polish(
     seconds: float = math.inf,
     pass_on: bool = True,
     report: Callable[[float], None] | None = None,
-    even_out_seconds: float = EVEN_OUT_SECONDS,
+    even_out_seconds: float = math.inf,
 ) -> Schedule:
     """All passes, in turn, until the clock (``time.perf_counter``) reaches ``until``, or
     (deterministic runs) for ``seconds`` worth of tries; ``pass_on``: see ``make_room``;
-    ``even_out_seconds``: the most ``even_out_load`` may take (clock time only).
+    ``even_out_seconds``: the most clock time ``even_out_load`` may take (``solver.solve``
+    gives wall-clock runs ``EVEN_OUT_SECONDS``).
     ``report`` gets the objective whenever it drops (the passes may take half the time
     limit, and a planner watching the progress should see them work)."""
     report = report or (lambda _: None)
@@ -77,7 +78,7 @@ def polish(
             prepared,
             until=until,
             tries=MOVE_TRIES_PER_SECOND * seconds,
-            at_most=even_out_seconds if until < math.inf else math.inf,
+            at_most=even_out_seconds,
         ),
         partial(advance_late_items, prepared, until=until),
     ]

@@ -105,7 +105,7 @@ def test_the_last_passes_may_take_their_time_to_even_out_the_load(
     polish = solve_module.polish
 
     def recording(
-        *args: Any, even_out_seconds: float = EVEN_OUT_SECONDS, **kwargs: Any
+        *args: Any, even_out_seconds: float = math.inf, **kwargs: Any
     ) -> Schedule:
         caps.append(even_out_seconds)
         return polish(*args, even_out_seconds=even_out_seconds, **kwargs)

@@ -56,9 +56,12 @@ def best_so_far(objective: float | None, bound: float | None) -> str:
     bound comes with the search, after the greedy's rounds)."""
     if objective is None:
         return "no plan yet"
-    if bound is None or math.isnan(bound):
-        return f"objective {objective:,.1f}, bound not computed yet"
-    return f"objective {objective:,.1f}, bound {bound:,.1f}"
+    return f"objective {objective:,.1f}, bound {bound_text(bound)}"
+
+
+def bound_text(bound: float | None) -> str:
+    """The lower bound, or that the search has not computed it yet (NaN or None)."""
+    return "not computed yet" if bound is None or math.isnan(bound) else f"{bound:,.1f}"
 
 
 def _fmt(value: float | None, pattern: str = "{:,.1f}") -> str:

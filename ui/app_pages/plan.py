@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import streamlit as st
 
@@ -11,6 +9,7 @@ from models.prepare import Prepared
 from solver.solve import PlanResult
 from ui import app_charts, app_jobs, app_state
 from ui.app_views import cancel_button, needs_scenario, plain
+from ui.solve_view import bound_text
 
 TIME_LIMIT = "plan_time_limit"
 
@@ -52,8 +51,7 @@ def _progress() -> None:
         _, cost, low = snap.progress
         objective.metric("Best plan so far (cost points)", f"{cost:,.1f}",
                          help="Objective: unscheduled and late work, uneven load; lower is better")
-        shown = "not computed yet" if math.isnan(low) else f"{low:,.1f}"
-        bound.metric("Lower bound", shown, help="No plan can cost less than this")
+        bound.metric("Lower bound", bound_text(low), help="No plan can cost less than this")
 
 
 def _state_note(job: app_jobs.Job | None, result: PlanResult | None) -> None:
