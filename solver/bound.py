@@ -41,6 +41,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
+from functools import cached_property
 
 from models.intervals import Interval
 from models.prepare import Prepared
@@ -175,6 +176,33 @@ def _earliest_times(
         if done <= prepared.horizon_end:
             starts[item.index], finish[item.index] = ready, done
     return starts, finish
+
+
+class EarliestFinish:
+    """The earliest an item could finish (relaxation 1), worked out for its chain when first
+    asked: a late item that ends then cannot end sooner in any plan (generated M: m00138,
+    10 h late whatever the plan)."""
+
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
+        self.found: dict[int, float] = {}
+
+    @cached_property
+    def day_capacity(self) -> dict[int, list[float]]:
+        """Worked out when first needed: most searches never ask (generated L: 0.26 s)."""
+        return capacity_by_day(self.prepared)
+
+    def __call__(self, item: PreparedItem) -> float:
+        if item.index not in self.found:
+            chain = {
+                i
+                for i in self.prepared.ancestors(item) | {item.index}
+                if self.prepared.items[i].eligible
+            }
+            _, finishes = _earliest_times(self.prepared, chain, self.day_capacity)
+            self.found.update(finishes)
+            self.found.setdefault(item.index, math.inf)
+        return self.found[item.index]
 
 
 def _topological(prepared: Prepared) -> list[PreparedItem]:

@@ -5,17 +5,21 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from conftest import checked_terms
 
 from models.prepare import Prepared, prepare
+from models.records import PreparedItem
 from models.scenario import Scenario
 from models.units import DAY_MINUTES
 from scenarios.generate import generate_scenario
+from solver.bound import EarliestFinish, _earliest_times, capacity_by_day
 from solver.greedy import best_greedy
-from solver.lns import WINDOW_DAYS, Step, _about_late, _solve_piece, cut
+from solver.lns import WINDOW_DAYS, Step, _about_late, _about_load, _choose_step, _solve_piece, cut
+from solver.objective import busy_minutes
 from solver.repair import EVEN_OUT_SECONDS
 from solver.schedule import Schedule
 
@@ -93,6 +97,56 @@ def test_a_step_about_a_late_task_frees_its_chain_before_its_due_date(
     assert since in {max(earliest, due - days * DAY_MINUTES) for days in WINDOW_DAYS}
 
 
+def test_the_earliest_finish_of_a_chain_is_that_of_the_whole_relaxation(
+    generated_s: tuple[Prepared, Schedule],
+) -> None:
+    """Worked out chain by chain, on demand, each item's earliest finish is the one the lower
+    bound finds for all items at once."""
+    prepared, _ = generated_s
+    schedulable = {item.index for item in prepared.items if item.eligible}
+    _, whole = _earliest_times(prepared, schedulable, capacity_by_day(prepared))
+    floor = EarliestFinish(prepared)
+    assert {item.index: floor(item) for item in reversed(prepared.items)} == {
+        item.index: whole.get(item.index, math.inf) for item in prepared.items
+    }
+
+
+def test_no_step_is_about_late_work_that_ends_as_early_as_it_can(
+    generated_s: tuple[Prepared, Schedule],
+) -> None:
+    """Once nothing is left out, most steps are about a late task, but not one that ends at
+    the earliest it could in any plan: moving it gains nothing."""
+    prepared, schedule = generated_s
+    items = [  # nothing left out: the greedy's left-out work may go to nobody
+        item if item.index in schedule.placed else dataclasses.replace(item, eligible=())
+        for item in prepared.items
+    ]
+    task = next(item for item in items if item.after and item.index in schedule.placed)
+    items[task.index] = dataclasses.replace(task, due=schedule.end(task) - DAY_MINUTES)
+    alone = dataclasses.replace(prepared, items=items)
+
+    def about_late(floor: Callable[[PreparedItem], float]) -> int:
+        steps = [_choose_step(alone, schedule, random.Random(k), floor) for k in range(40)]
+        return sum(step.window is not None for step in steps)
+
+    assert about_late(lambda item: schedule.end(item)) == 0
+    assert about_late(lambda item: schedule.end(item) - 1) > 20
+
+
+def test_a_step_about_the_load_starts_with_the_busiest_and_the_least_busy(
+    generated_s: tuple[Prepared, Schedule],
+) -> None:
+    """By share of capacity, as the load spread counts it; then every other technician."""
+    prepared, schedule = generated_s
+    busy = busy_minutes(prepared, schedule)
+    share = [100 * busy[t.index] // prepared.capacity(t) for t in prepared.technicians]
+    step = _about_load(prepared, schedule, random.Random(0))
+    assert share[step.techs[0]] == max(share)
+    assert share[step.techs[1]] == min(share)
+    assert sorted(step.techs) == list(range(len(prepared.technicians)))
+    assert step.window is None
+
+
 def test_the_last_passes_may_take_their_time_to_even_out_the_load(
     generated_s: tuple[Prepared, Schedule], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -104,9 +158,7 @@ def test_the_last_passes_may_take_their_time_to_even_out_the_load(
     caps: list[float] = []
     polish = solve_module.polish
 
-    def recording(
-        *args: Any, even_out_seconds: float = math.inf, **kwargs: Any
-    ) -> Schedule:
+    def recording(*args: Any, even_out_seconds: float = math.inf, **kwargs: Any) -> Schedule:
         caps.append(even_out_seconds)
         return polish(*args, even_out_seconds=even_out_seconds, **kwargs)
 
