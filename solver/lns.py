@@ -28,7 +28,7 @@ from solver.bound import EarliestFinish
 from solver.buffer import buffer_level
 from solver.builder import add_hint, build, read_schedule
 from solver.moves import late_items
-from solver.objective import busy_minutes, schedule_objective
+from solver.objective import busy_minutes, capacities, load_shares, schedule_objective
 from solver.schedule import Schedule
 
 log = logging.getLogger(__name__)
@@ -201,12 +201,7 @@ def _about_load(prepared: Prepared, schedule: Schedule, rng: random.Random) -> S
     """The busiest and the least busy technician (by share of capacity, as the load spread
     counts it) and their peers by skills, who can take work from the one or give it to the
     other."""
-    busy = busy_minutes(prepared, schedule)
-    shares = {
-        t.index: 100 * busy[t.index] // capacity
-        for t in prepared.technicians
-        if (capacity := prepared.capacity(t)) > 0
-    }
+    shares = load_shares(capacities(prepared), busy_minutes(prepared, schedule))
     order = sorted(shares, key=lambda t: (shares[t], rng.random()))
     ends = [order[-1], order[0]]
     return Step(ends + _peers(prepared, ends, rng))

@@ -72,9 +72,14 @@ def capacities(prepared: Prepared) -> list[int]:
     return [prepared.capacity(t) for t in prepared.technicians]
 
 
+def load_shares(capacity: list[int], busy: list[int]) -> dict[int, int]:
+    """Technician -> floor(100 * busy / capacity), for technicians with capacity."""
+    return {t: 100 * b // c for t, (b, c) in enumerate(zip(busy, capacity, strict=True)) if c > 0}
+
+
 def spread(capacity: list[int], busy: list[int]) -> int:
-    """max - min over technicians with capacity of floor(100 * busy / capacity)."""
-    shares = [100 * b // c for b, c in zip(busy, capacity, strict=True) if c > 0]
+    """max - min of the load shares."""
+    shares = load_shares(capacity, busy).values()
     return max(shares) - min(shares) if len(shares) > 1 else 0
 
 

@@ -18,7 +18,15 @@ from models.units import DAY_MINUTES
 from scenarios.generate import generate_scenario
 from solver.bound import EarliestFinish, _earliest_times, capacity_by_day
 from solver.greedy import best_greedy
-from solver.lns import WINDOW_DAYS, Step, _about_late, _about_load, _choose_step, _solve_piece, cut
+from solver.lns import (
+    WINDOW_DAYS,
+    Step,
+    _about_late,
+    _about_load,
+    _choose_step,
+    _solve_piece,
+    cut,
+)
 from solver.objective import busy_minutes
 from solver.repair import EVEN_OUT_SECONDS
 from solver.schedule import Schedule
