@@ -41,7 +41,8 @@ UNSCHEDULED_ROOM = 20
 """Places for unscheduled items in every piece, however busy its technicians are."""
 STEP_SECONDS = 1.0
 LATE_SHARE = 0.7
-"""Once nothing is left out, the share of steps about a late item (``_about_late``)."""
+"""Once nothing is left out, the share of steps about a late item that could end sooner
+(``_about_late``)."""
 LOAD_SHARE = 0.5
 """Once nothing is left out, the share of the steps not about a late item that are about
 the load spread (``_about_load``). Generated S, 10 deterministic units, seeds 0-11: a
