@@ -105,6 +105,86 @@ def test_a_step_about_a_late_task_frees_its_chain_before_its_due_date(
     assert since in {max(earliest, due - days * DAY_MINUTES) for days in WINDOW_DAYS}
 
 
+def _one_day_two_requests() -> tuple[Prepared, Schedule]:
+    """Anna, Monday and Tuesday; two 8 h requests due Monday 16:00, the urgent one (priority
+    1) planned on Tuesday, a day late, the minor one (priority 5) on Monday."""
+
+    def request(name: str, priority: int) -> dict[str, Any]:
+        return {
+            "id": name, "skills": ["m365"], "effort": "8h", "priority": priority,
+            "received": "2026-03-02T08:00", "due": "2026-03-02T16:00",
+        }  # fmt: skip
+
+    hours = {"mon": "08:00-16:00", "tue": "08:00-16:00"}
+    prepared = prepare(
+        Scenario.model_validate(
+            {
+                "name": "One day, two requests",
+                "timezone": "Europe/Berlin",
+                "horizon": {"start": "2026-03-02", "days": 2},
+                "skills": ["m365"],
+                "technicians": [{"id": "anna", "skills": ["m365"], "hours": hours}],
+                "service_requests": [request("urgent", 1), request("minor", 5)],
+            }
+        )
+    )
+    monday, tuesday = (480 + 120 * k for k in range(4)), (1920 + 120 * k for k in range(4))
+    return prepared, Schedule(placed={0: (0, tuple(tuesday)), 1: (0, tuple(monday))}, reserve=[])
+
+
+def test_a_step_about_a_late_item_makes_no_other_item_later() -> None:
+    """Putting the urgent request on time would make the minor one late; the whole objective
+    pays for that trade, but a step about the urgent request's lateness may not make it."""
+    prepared, schedule = _one_day_two_requests()
+    urgent, minor = prepared.items
+    step = _about_late(prepared, schedule, urgent, random.Random(0))
+    assert step.late == urgent
+    piece = cut(prepared, schedule, step)
+
+    def solved(late: PreparedItem | None) -> Schedule:
+        merged = _solve_piece(prepared, schedule, piece, 2.0, 0, 1, deterministic=True, late=late)
+        assert merged is not None
+        return merged
+
+    about_urgent = solved(late=urgent)
+    assert about_urgent.end(minor) <= minor.due
+    assert about_urgent.end(urgent) == schedule.end(urgent)
+    assert solved(late=None).end(urgent) <= urgent.due, "the trade no longer pays"
+
+
+def test_a_step_about_a_late_task_keeps_all_work_and_no_other_item_gets_later(
+    generated_s: tuple[Prepared, Schedule],
+) -> None:
+    """On the generated S's greedy plan with a task made a day late: everything planned stays
+    planned, no item outside the task's chain ends later past its due date, the task ends no
+    later, and the plan is checked."""
+    prepared, schedule = generated_s
+    task = next(
+        item
+        for item in prepared.items
+        if item.after
+        and item.index in schedule.placed
+        and all(b in schedule.placed for b in item.after)
+    )
+    items = list(prepared.items)
+    items[task.index] = task = dataclasses.replace(task, due=schedule.end(task) - DAY_MINUTES)
+    late_task = dataclasses.replace(prepared, items=items)
+    piece = cut(late_task, schedule, _about_late(late_task, schedule, task, random.Random(0)))
+    merged = _solve_piece(late_task, schedule, piece, 2.0, 0, 1, deterministic=True, late=task)
+    assert merged is not None
+    assert merged.placed.keys() == schedule.placed.keys()
+    chain = late_task.ancestors(task) | {task.index}
+
+    def late(plan: Schedule, item: PreparedItem) -> int:
+        return 0 if item.due is None else max(0, plan.end(item) - item.due)
+
+    for item in items:
+        if item.index in schedule.placed and item.index not in chain:
+            assert late(merged, item) <= late(schedule, item), item.id
+    assert merged.end(task) <= schedule.end(task)
+    checked_terms(late_task, merged)
+
+
 def test_the_earliest_finish_of_a_chain_is_that_of_the_whole_relaxation(
     generated_s: tuple[Prepared, Schedule],
 ) -> None:
