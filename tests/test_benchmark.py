@@ -49,3 +49,64 @@ def test_spread_of_runs_gives_median_and_range_per_size(bench) -> None:
     assert summary["S"]["final_objective_median"] == 5
     assert (summary["S"]["final_objective_min"], summary["S"]["final_objective_max"]) == (2, 4719)
     assert (summary["S"]["unscheduled_items_min"], summary["S"]["unscheduled_items_max"]) == (0, 1)
+
+
+@pytest.fixture(scope="module")
+def floor(bench):
+    """benchmarks/spread_floor.py as a module; it imports its neighbour run.py."""
+    import sys
+
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "spread_floor", RUN.parent / "spread_floor.py"
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclass looks itself up there
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(RUN.parent))
+    return module
+
+
+@pytest.mark.parametrize(("requests", "proven"), [(["4h"], True), (["4h", "4h"], False)])
+def test_a_spread_of_zero_is_proven_impossible_only_where_it_is(
+    floor, requests: list[str], proven: bool
+) -> None:
+    """Anna and Ben, one Monday: one 4 h request leaves one of them idle (a spread of 50
+    points, and leaving it out costs more), two can be shared evenly."""
+    from models.prepare import prepare
+    from models.scenario import Scenario
+    from solver.solve import SolveParams, solve
+
+    hours = {"mon": "08:00-16:00"}
+    prepared = prepare(
+        Scenario.model_validate(
+            {
+                "name": "Two technicians",
+                "timezone": "Europe/Berlin",
+                "horizon": {"start": "2026-03-02", "days": 1},
+                "skills": ["m365"],
+                "technicians": [
+                    {"id": name, "skills": ["m365"], "hours": hours} for name in ("anna", "ben")
+                ],
+                "service_requests": [
+                    {
+                        "id": f"sr{k}",
+                        "skills": ["m365"],
+                        "effort": effort,
+                        "received": "2026-03-02T08:00",
+                        "due": "2026-03-02T16:00",
+                    }
+                    for k, effort in enumerate(requests)
+                ],
+            }
+        )
+    )
+    plan = solve(prepared, SolveParams(time_limit=1, seed=0)).plan
+    found = floor.spread_floor(prepared, plan, seconds=10)
+    assert found.status == "OPTIMAL"
+    assert found.proven is proven
+    assert (found.outside or 0) > 0 if proven else found.outside == 0
