@@ -7,7 +7,8 @@ band, and only the floor of the team's share can be that band. CP-SAT minimises 
 by which the technicians' loads lie outside it, with every item planned and less than 1
 point of lateness, hinted with a plan of the planner. A proven minimum above 0 means no plan
 costs less than 1 point: one with an item left out pays at least the cheapest item's
-weighted hours, one with a spread of 1 or more pays that. The proof holds for the
+weighted hours, one with a spread of 1 or more pays that (at a balance weight of 1 or
+more). The proof holds for the
 planner's own model (its parts of at most 2 h, and a daily cap that counts a part crossing
 midnight on both days).
 
@@ -49,13 +50,15 @@ class Floor:
     status: str
     cheapest: float
     """The cheapest item to leave out, in points."""
+    balance: float
+    """Points per point of spread."""
 
     @property
     def proven(self) -> bool:
         """Every plan costs at least 1 point."""
-        if self.status == "INFEASIBLE":
-            return True
-        return self.status == "OPTIMAL" and bool(self.outside) and self.cheapest >= 1
+        if self.cheapest < 1 or self.balance < 1:
+            return False
+        return self.status == "INFEASIBLE" or (self.status == "OPTIMAL" and bool(self.outside))
 
 
 def spread_floor(prepared: Prepared, hint: Plan, seconds: float) -> Floor:
@@ -78,6 +81,7 @@ def spread_floor(prepared: Prepared, hint: Plan, seconds: float) -> Floor:
             prepared.scenario.weights.unscheduled * item.weight * item.effort / 60
             for item in prepared.items
         ),
+        balance=prepared.scenario.weights.balance,
     )
 
 
@@ -138,11 +142,6 @@ def _minimise_outside_band(planning: PlanningModel, prepared: Prepared) -> int:
         outside.append(gap)
     model.minimize(sum(outside))
     return band
-
-
-def _minutes(solver: cp_model.CpSolver, code: int) -> str:
-    found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    return f"{solver.objective_value / 100:g}" if found else "no plan found"
 
 
 if __name__ == "__main__":
