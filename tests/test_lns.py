@@ -39,6 +39,17 @@ def generated_s() -> tuple[Prepared, Schedule]:
     return prepared, best_greedy(prepared).schedule
 
 
+def _task_after_planned_work(prepared: Prepared, schedule: Schedule) -> PreparedItem:
+    """The first planned task whose predecessors are all planned."""
+    return next(
+        item
+        for item in prepared.items
+        if item.after
+        and item.index in schedule.placed
+        and all(b in schedule.placed for b in item.after)
+    )
+
+
 def _in(window: tuple[int, int], intervals: list[tuple[int, int]]) -> bool:
     return any(s < window[1] and window[0] < e for s, e in intervals)
 
@@ -85,13 +96,7 @@ def test_a_step_about_a_late_task_frees_its_chain_before_its_due_date(
     window opens at most WINDOW_DAYS before the due date (not before the chain may start)
     and closes half a day after the task ends."""
     prepared, schedule = generated_s
-    task = next(
-        item
-        for item in prepared.items
-        if item.after
-        and item.index in schedule.placed
-        and all(b in schedule.placed for b in item.after)
-    )
+    task = _task_after_planned_work(prepared, schedule)
     late = dataclasses.replace(task, due=schedule.end(task) - DAY_MINUTES)
     step = _about_late(prepared, schedule, late, random.Random(0))
     chain = [prepared.items[a] for a in prepared.ancestors(task)] + [task]
@@ -159,13 +164,7 @@ def test_a_step_about_a_late_task_keeps_all_work_and_no_other_item_gets_later(
     planned, no item outside the task's chain ends later past its due date, the task ends no
     later, and the plan is checked."""
     prepared, schedule = generated_s
-    task = next(
-        item
-        for item in prepared.items
-        if item.after
-        and item.index in schedule.placed
-        and all(b in schedule.placed for b in item.after)
-    )
+    task = _task_after_planned_work(prepared, schedule)
     items = list(prepared.items)
     items[task.index] = task = dataclasses.replace(task, due=schedule.end(task) - DAY_MINUTES)
     late_task = dataclasses.replace(prepared, items=items)
