@@ -112,3 +112,49 @@ def checked_terms(prepared: Prepared, schedule: Schedule) -> dict[str, float]:
     evaluation = evaluate(prepared, plan)
     assert evaluation.violations == []
     return evaluation.terms
+
+
+def monday_team(
+    technicians: list[dict],
+    requests: list[dict],
+    projects: list[dict] = (),
+    recurring: list[dict] = (),
+    days: int = 1,
+    buffer: dict | None = None,
+    windows: list[dict] = (),
+):
+    """A scenario from Monday (technicians work 08:00-16:00 unless they say otherwise) for
+    small planner tests; ``windows``: Keller's maintenance windows."""
+    from models.scenario import Scenario
+
+    skills = sorted({skill for tech in technicians for skill in tech["skills"]})
+    return prepare(
+        Scenario.model_validate(
+            {
+                "name": "Making room",
+                "timezone": "Europe/Berlin",
+                "horizon": {"start": "2026-03-02", "days": days},
+                "skills": skills,
+                "technicians": [{"hours": {"mon": "08:00-16:00"}, **tech} for tech in technicians],
+                "customers": [
+                    {"id": "keller", "name": "Autohaus Keller", "maintenance_windows": windows}
+                ],
+                "service_requests": requests,
+                "projects": list(projects),
+                "recurring": list(recurring),
+            }
+            | ({"buffer": buffer} if buffer else {})
+        )
+    )
+
+
+def monday_request(name: str, skill: str, effort: str = "8h", received: str = "08:00") -> dict:
+    return {
+        "id": name,
+        "name": name,
+        "customer": "keller",
+        "skills": [skill],
+        "effort": effort,
+        "received": f"2026-03-02T{received}",
+        "due": "2026-03-02T16:00",
+    }

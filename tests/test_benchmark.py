@@ -77,34 +77,13 @@ def test_a_spread_of_zero_is_proven_impossible_only_where_it_is(
 ) -> None:
     """Anna and Ben, one Monday: one 4 h request leaves one of them idle (a spread of 50
     points, and leaving it out costs more), two can be shared evenly."""
-    from models.prepare import prepare
-    from models.scenario import Scenario
+    from conftest import monday_request, monday_team
+
     from solver.solve import SolveParams, solve
 
-    hours = {"mon": "08:00-16:00"}
-    prepared = prepare(
-        Scenario.model_validate(
-            {
-                "name": "Two technicians",
-                "timezone": "Europe/Berlin",
-                "horizon": {"start": "2026-03-02", "days": 1},
-                "skills": ["m365"],
-                "technicians": [
-                    {"id": name, "skills": ["m365"], "hours": hours} for name in ("anna", "ben")
-                ],
-                "service_requests": [
-                    {
-                        "id": f"sr{k}",
-                        "skills": ["m365"],
-                        "effort": effort,
-                        "received": "2026-03-02T08:00",
-                        "due": "2026-03-02T16:00",
-                    }
-                    for k, effort in enumerate(requests)
-                ],
-            }
-        )
-    )
+    technicians = [{"id": name, "skills": ["m365"]} for name in ("anna", "ben")]
+    requests = [monday_request(f"sr{k}", "m365", effort) for k, effort in enumerate(requests)]
+    prepared = monday_team(technicians, requests)
     plan = solve(prepared, SolveParams(time_limit=1, seed=0)).plan
     found = floor.spread_floor(prepared, plan, seconds=10)
     assert found.status == "OPTIMAL"

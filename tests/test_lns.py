@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import checked_terms
+from conftest import checked_terms, monday_request, monday_team
 
 from models.prepare import Prepared, prepare
 from models.records import PreparedItem
@@ -113,26 +113,12 @@ def test_a_step_about_a_late_task_frees_its_chain_before_its_due_date(
 def _one_day_two_requests() -> tuple[Prepared, Schedule]:
     """Anna, Monday and Tuesday; two 8 h requests due Monday 16:00, the urgent one (priority
     1) planned on Tuesday, a day late, the minor one (priority 5) on Monday."""
-
-    def request(name: str, priority: int) -> dict[str, Any]:
-        return {
-            "id": name, "skills": ["m365"], "effort": "8h", "priority": priority,
-            "received": "2026-03-02T08:00", "due": "2026-03-02T16:00",
-        }  # fmt: skip
-
-    hours = {"mon": "08:00-16:00", "tue": "08:00-16:00"}
-    prepared = prepare(
-        Scenario.model_validate(
-            {
-                "name": "One day, two requests",
-                "timezone": "Europe/Berlin",
-                "horizon": {"start": "2026-03-02", "days": 2},
-                "skills": ["m365"],
-                "technicians": [{"id": "anna", "skills": ["m365"], "hours": hours}],
-                "service_requests": [request("urgent", 1), request("minor", 5)],
-            }
-        )
-    )
+    anna = {"id": "anna", "skills": ["m365"], "hours": {"mon": "08:00-16:00", "tue": "08:00-16:00"}}
+    requests = [
+        monday_request(name, "m365") | {"priority": priority}
+        for name, priority in (("urgent", 1), ("minor", 5))
+    ]
+    prepared = monday_team([anna], requests, days=2)
     monday, tuesday = (480 + 120 * k for k in range(4)), (1920 + 120 * k for k in range(4))
     return prepared, Schedule(placed={0: (0, tuple(tuesday)), 1: (0, tuple(monday))}, reserve=[])
 

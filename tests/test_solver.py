@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import checked_terms
+from conftest import checked_terms, monday_request, monday_team
 
 from models.io import load_scenario
 from models.plan import RESERVE_REASON
@@ -110,11 +110,11 @@ def test_a_capacity_reason_names_lower_priority_work_in_the_way(
     from solver.reasons import unscheduled_reasons
     from solver.schedule import Schedule
 
-    prepared = _monday_team(
+    prepared = monday_team(
         [{"id": "ana", "name": "Ana", "skills": ["network"]}],
         [
-            {**_request("urgent", "network"), "priority": 1},
-            {**_request("routine", "network"), "priority": 4},
+            {**monday_request("urgent", "network"), "priority": 1},
+            {**monday_request("routine", "network"), "priority": 4},
         ],
     )
     items = {item.id: item for item in prepared.items}
@@ -132,7 +132,7 @@ def test_a_task_the_reserve_leaves_no_time_for_is_too_late_not_short_of_capacity
     from solver.reasons import unscheduled_reasons
     from solver.schedule import Schedule
 
-    prepared = _monday_team(
+    prepared = monday_team(
         [{"id": "ana", "name": "Ana", "skills": ["network"]}],
         [],
         [
@@ -162,8 +162,8 @@ def test_a_request_received_too_late_for_its_effort_says_so() -> None:
     from solver.reasons import unscheduled_reasons
     from solver.schedule import Schedule
 
-    prepared = _monday_team(
-        [{"id": "ana", "skills": ["network"]}], [_request("late", "network", "4h", "14:00")]
+    prepared = monday_team(
+        [{"id": "ana", "skills": ["network"]}], [monday_request("late", "network", "4h", "14:00")]
     )
     assert unscheduled_reasons(prepared, Schedule()) == {
         0: "from Mon 2026-03-02 14:00 on, 4 h of work no longer fit before the end of the horizon"
@@ -177,9 +177,9 @@ def test_a_capacity_reason_past_the_due_date_names_the_horizon_end() -> None:
     from solver.reasons import unscheduled_reasons
     from solver.schedule import Schedule
 
-    prepared = _monday_team(
+    prepared = monday_team(
         [{"id": "ana", "skills": ["network"], "hours": {"tue": "08:00-16:00"}}],
-        [{**_request("other", "network", "4h"), "due": "2026-03-03T16:00"}],
+        [{**monday_request("other", "network", "4h"), "due": "2026-03-03T16:00"}],
         [
             {
                 "id": "swap", "name": "Switch swap", "customer": "keller",
@@ -418,47 +418,6 @@ def test_the_search_goes_on_when_the_passes_end_early(monkeypatch: pytest.Monkey
     assert calls[2:4] == ["search", "passes"], "the time after the passes was left unused"
 
 
-def _monday_team(
-    technicians: list[dict],
-    requests: list[dict],
-    projects: list[dict] = (),
-    recurring: list[dict] = (),
-    days: int = 1,
-    buffer: dict | None = None,
-    windows: list[dict] = (),
-):
-    """A scenario from Monday (technicians work 08:00-16:00 unless they say otherwise) for
-    the room-making and bound tests; ``windows``: Keller's maintenance windows."""
-    from models.scenario import Scenario
-
-    skills = sorted({skill for tech in technicians for skill in tech["skills"]})
-    return prepare(
-        Scenario.model_validate(
-            {
-                "name": "Making room",
-                "timezone": "Europe/Berlin",
-                "horizon": {"start": "2026-03-02", "days": days},
-                "skills": skills,
-                "technicians": [{"hours": {"mon": "08:00-16:00"}, **tech} for tech in technicians],
-                "customers": [
-                    {"id": "keller", "name": "Autohaus Keller", "maintenance_windows": windows}
-                ],
-                "service_requests": requests,
-                "projects": list(projects),
-                "recurring": list(recurring),
-            }
-            | ({"buffer": buffer} if buffer else {})
-        )
-    )
-
-
-def _request(name: str, skill: str, effort: str = "8h", received: str = "08:00") -> dict:
-    return {
-        "id": name, "name": name, "customer": "keller", "skills": [skill], "effort": effort,
-        "received": f"2026-03-02T{received}", "due": "2026-03-02T16:00",
-    }
-
-
 def _two_tasks(name: str, target: str, first: tuple, then: tuple) -> dict:
     """A project for Keller from Monday: two tasks, (id, effort, skill) each, in order."""
     tasks = [
@@ -482,9 +441,9 @@ def test_room_is_made_by_passing_work_on(team: int) -> None:
     from solver.greedy_state import GreedyState
 
     skill = [f"skill{k}" for k in range(team)]
-    prepared = _monday_team(
+    prepared = monday_team(
         [{"id": f"tech{k}", "skills": skill[k : k + 2]} for k in range(team)],
-        [_request(f"job{k}", skill[k]) for k in range(team)],
+        [monday_request(f"job{k}", skill[k]) for k in range(team)],
     )
     items = {item.id: item for item in prepared.items}
     state = GreedyState(prepared)
@@ -505,9 +464,9 @@ def test_a_search_for_earliest_parts_is_remembered_for_its_calendar_only() -> No
     from solver.greedy_reserve import hold_percent_reserve
     from solver.greedy_state import GreedyState
 
-    prepared = _monday_team(
+    prepared = monday_team(
         [{"id": "ana", "skills": ["network"]}],
-        [_request(f"job{k}", "network", "2h") for k in range(2)],
+        [monday_request(f"job{k}", "network", "2h") for k in range(2)],
         buffer={"policy": "percent", "percent": 25},
     )
     first, second = prepared.items
@@ -543,7 +502,7 @@ def test_a_chain_moved_to_others_lets_its_last_task_push_work_with_a_successor()
     from solver.greedy_state import GreedyState
 
     hours = {day: "08:00-16:00" for day in ("mon", "tue")}
-    prepared = _monday_team(
+    prepared = monday_team(
         [
             {"id": "ana", "skills": ["net", "payroll"], "hours": hours},
             {"id": "ben", "skills": ["fiber", "net"], "hours": hours},
@@ -551,7 +510,7 @@ def test_a_chain_moved_to_others_lets_its_last_task_push_work_with_a_successor()
             {"id": "dan", "skills": ["net"], "hours": hours},
         ],
         [
-            {**_request(job, skill), "due": "2026-03-03T16:00", "priority": 1}
+            {**monday_request(job, skill), "due": "2026-03-03T16:00", "priority": 1}
             for job, skill in [("payroll", "payroll"), ("cabling", "fiber")]
         ],
         projects=[
@@ -586,9 +545,9 @@ def test_a_plan_with_its_reserve_away_from_the_staggered_place_can_be_polished()
     from solver.moves import finished, state_of
     from solver.schedule import Schedule
 
-    prepared = _monday_team(
+    prepared = monday_team(
         [{"id": "ana", "skills": ["network"]}],
-        [_request(f"job{k}", "network", "2h") for k in range(2)],
+        [monday_request(f"job{k}", "network", "2h") for k in range(2)],
         buffer={"policy": "percent", "percent": 25},
     )
     at = {hour: prepared.minute(datetime(2026, 3, 2, hour)) for hour in (8, 10, 14, 16)}
@@ -608,14 +567,14 @@ def test_a_recurring_block_gets_its_time_back_from_work_only_its_technician_may_
     the job taken out for the scan was handed over only to others, and the scan stayed out)."""
     from solver.greedy_state import GreedyState
 
-    prepared = _monday_team(
+    prepared = monday_team(
         [
             {"id": "ana", "skills": ["client", "network"]},
             {"id": "ben", "skills": ["network"]},
         ],
         [
-            {**_request("urgent", "client", "2h"), "priority": 1},
-            *(_request(f"job{k}", "network", "2h") for k in range(3)),
+            {**monday_request("urgent", "client", "2h"), "priority": 1},
+            *(monday_request(f"job{k}", "network", "2h") for k in range(3)),
         ],
         recurring=[
             {"id": "scan", "rule": "FREQ=WEEKLY;BYDAY=MO", "time": "14:00-16:00",
@@ -642,9 +601,9 @@ def test_handing_over_gives_up_when_the_time_is_up(until: float) -> None:
     from solver.greedy_state import GreedyState
 
     skill = [f"skill{k}" for k in range(3)]
-    prepared = _monday_team(
+    prepared = monday_team(
         [{"id": f"tech{k}", "skills": skill[k : k + 2]} for k in range(3)],
-        [_request(f"job{k}", skill[k]) for k in range(3)],
+        [monday_request(f"job{k}", skill[k]) for k in range(3)],
     )
     items = {item.id: item for item in prepared.items}
     state = GreedyState(prepared)
@@ -671,13 +630,16 @@ def test_work_passed_on_keeps_its_predecessor() -> None:
     with Ben's other work, the swap could not be placed after it)."""
     from solver.greedy_state import GreedyState
 
-    prepared = _monday_team(
+    prepared = monday_team(
         [
             {"id": "ana", "skills": ["datev", "network"]},
             {"id": "ben", "skills": ["network", "m365"]},
             {"id": "cem", "skills": ["m365"]},
         ],
-        [_request("payroll", "datev", "4h", "12:00"), _request("mail", "m365", "4h", "12:00")],
+        [
+            monday_request("payroll", "datev", "4h", "12:00"),
+            monday_request("mail", "m365", "4h", "12:00"),
+        ],
         [
             _two_tasks(
                 "swap", "2026-03-02", ("prepare", "4h", "network"), ("switch", "4h", "network")
@@ -707,7 +669,7 @@ def test_a_chain_moves_to_a_technician_who_is_there() -> None:
     from solver.greedy_state import GreedyState
 
     hours = {"mon": "08:00-16:00", "tue": "08:00-16:00"}
-    prepared = _monday_team(
+    prepared = monday_team(
         [
             {
                 "id": "ana", "skills": ["network"], "hours": hours,
@@ -716,7 +678,7 @@ def test_a_chain_moves_to_a_technician_who_is_there() -> None:
             {"id": "ben", "skills": ["network"], "hours": hours},
             {"id": "cleo", "skills": ["voip"], "hours": hours},
         ],
-        [_request("job", "network") | {"due": "2026-03-03T16:00"}],
+        [monday_request("job", "network") | {"due": "2026-03-03T16:00"}],
         [_two_tasks("phones", "2026-03-03", ("cabling", "8h", "network"), ("sets", "8h", "voip"))],
         days=2,
     )
@@ -744,17 +706,17 @@ def test_late_items_take_turns_in_making_room() -> None:
 
     hours = {"mon": "08:00-16:00", "tue": "08:00-16:00"}
     network = [f"net{k}" for k in range(4)]
-    prepared = _monday_team(
+    prepared = monday_team(
         [{"id": name, "skills": ["network"], "hours": hours} for name in network]
         + [
             {"id": "dan", "skills": ["backup", "printer"], "hours": hours},
             {"id": "eve", "skills": ["printer"], "hours": hours},
         ],
-        [{**_request(f"urgent{k}", "network"), "priority": 1} for k in range(4)]
+        [{**monday_request(f"urgent{k}", "network"), "priority": 1} for k in range(4)]
         + [
-            {**_request("fibre", "network"), "priority": 2},
-            _request("backup", "backup"),
-            _request("printer", "printer"),
+            {**monday_request("fibre", "network"), "priority": 2},
+            monday_request("backup", "backup"),
+            monday_request("printer", "printer"),
         ],
         days=2,
     )
@@ -784,14 +746,14 @@ def test_left_out_items_take_turns_in_making_room() -> None:
     from solver.greedy_state import GreedyState
 
     network = [f"net{k}" for k in range(4)]
-    prepared = _monday_team(
+    prepared = monday_team(
         [{"id": name, "skills": ["network"]} for name in network]
         + [{"id": "dan", "skills": ["backup", "printer"]}, {"id": "eve", "skills": ["printer"]}],
-        [{**_request(f"urgent{k}", "network"), "priority": 1} for k in range(4)]
+        [{**monday_request(f"urgent{k}", "network"), "priority": 1} for k in range(4)]
         + [
-            {**_request("fibre", "network"), "priority": 2},
-            _request("backup", "backup"),
-            _request("printer", "printer"),
+            {**monday_request("fibre", "network"), "priority": 2},
+            monday_request("backup", "backup"),
+            monday_request("printer", "printer"),
         ],
     )
     items = {item.id: item for item in prepared.items}
@@ -813,9 +775,9 @@ def test_making_room_tries_the_most_free_technician_first() -> None:
     has the most free time, is tried first."""
     from solver.greedy_state import GreedyState
 
-    prepared = _monday_team(
+    prepared = monday_team(
         [{"id": "ana", "skills": ["datev", "network"]}, {"id": "ben", "skills": ["network"]}],
-        [_request("payroll", "datev"), _request("job", "network")],
+        [monday_request("payroll", "datev"), monday_request("job", "network")],
     )
     items = {item.id: item for item in prepared.items}
     monday = tuple(prepared.days[0].start + 60 * h for h in (8, 10, 12, 14))
@@ -847,7 +809,7 @@ def test_room_is_made_by_moving_a_chain_earlier(late: bool) -> None:
         }
 
     hours = dict.fromkeys(("mon", "tue", "wed"), "08:00-16:00")
-    prepared = _monday_team(
+    prepared = monday_team(
         [
             {"id": "ana", "skills": ["datev", "network"], "hours": hours},
             {"id": "ben", "skills": ["network"], "hours": hours},
@@ -882,12 +844,12 @@ def test_room_is_made_for_a_recurring_occurrence() -> None:
     is planned at its time."""
     from solver.greedy_state import GreedyState
 
-    prepared = _monday_team(
+    prepared = monday_team(
         [
             {"id": "ana", "skills": ["patching", "network"]},
             {"id": "ben", "skills": ["network"]},
         ],
-        [_request("switch", "network", "4h")],
+        [monday_request("switch", "network", "4h")],
         recurring=[
             {
                 "id": "patch", "name": "Patch run", "rule": "FREQ=WEEKLY;BYDAY=MO",
@@ -1011,9 +973,9 @@ def test_lower_bound_keeps_the_reserve_off_each_day() -> None:
     25 % buffer: only 6 h can be planned, so the request is certainly left out (priority 3:
     8 h x 3 x 1,000 points). Counting the reserve over the horizon only, the bound saw 2 h
     too many (6,000 points). The plan leaves the request out and its gap is 0."""
-    prepared = _monday_team(
+    prepared = monday_team(
         [{"id": "wim", "skills": ["firewall"]}],
-        [_request("sr-1", "firewall")],
+        [monday_request("sr-1", "firewall")],
         buffer={"policy": "percent", "percent": 25},
     )
     bound, result = _bound_and_checked_plan(prepared)
@@ -1028,9 +990,9 @@ def test_lower_bound_sees_a_request_that_cannot_end_in_time() -> None:
     (priority 3: 3 x 50 points a day, 125 points). Monday holds its 8 h, so no count of
     capacity sees it, and the bound was 0. The plan is that late and its gap is 0."""
     hours = {"mon": "08:00-16:00", "tue": "08:00-16:00"}
-    prepared = _monday_team(
+    prepared = monday_team(
         [{"id": "wim", "skills": ["firewall"], "hours": hours}],
-        [_request("sr-1", "firewall", received="12:00")],
+        [monday_request("sr-1", "firewall", received="12:00")],
         days=2,
     )
     bound, result = _bound_and_checked_plan(prepared)
@@ -1045,9 +1007,9 @@ def test_lower_bound_keeps_customer_windows_for_maintenance() -> None:
     only, so 4 h of the requests cannot be done (priority 3: 12,000 points). Counting the
     window as time for any work, the bound saw no shortage and was 0. The plan leaves one
     request out (18,000 points)."""
-    prepared = _monday_team(
+    prepared = monday_team(
         [{"id": "wim", "skills": ["firewall"], "after_hours": True}],
-        [_request(f"sr-{k}", "firewall", effort="6h") for k in (1, 2)],
+        [monday_request(f"sr-{k}", "firewall", effort="6h") for k in (1, 2)],
         windows=[{"days": ["mon"], "time": "18:00-23:00"}],
     )
     bound, result = _bound_and_checked_plan(prepared)
