@@ -53,7 +53,7 @@ def penalize_late(v: Variables) -> list[Term]:
         if item.due is None or item.index not in v.scheduled or not weight:
             continue
         end_minutes = v.end(item.index) * v.slot
-        latest_end = max(hi for hi in _last_part_latest_ends(v, item.index)) * v.slot
+        latest_end = _latest_end(v, item.index) * v.slot
         if latest_end <= item.due:
             continue
         late = v.model.new_int_var(0, latest_end - min(item.due, latest_end), f"late({item.id})")
@@ -70,13 +70,11 @@ def penalize_late(v: Variables) -> list[Term]:
     return terms
 
 
-def _last_part_latest_ends(v: Variables, item: int) -> list[int]:
+def _latest_end(v: Variables, item: int) -> int:
+    """The latest slot the item's last part can end, with any of its technicians (looked up
+    by key: a scan of every domain per item took 16 s of a 17 s build of generated M)."""
     last = len(v.lengths[item]) - 1
-    return [
-        domain[-1][1] + v.lengths[item][last]
-        for (i, k, _), domain in v.domains.items()
-        if i == item and k == last
-    ]
+    return max(v.domains[item, last, t][-1][1] for t in v.techs[item]) + v.lengths[item][last]
 
 
 def penalize_balance(v: Variables) -> list[Term]:
