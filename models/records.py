@@ -78,7 +78,9 @@ class PreparedItem:
     required: bool = False
     """Must be scheduled: set inside the engines (its successor is scheduled) and for pins."""
     pinned: tuple[int, ...] | None = None
-    """Frozen by a replan (``models.replan``): its parts start exactly here, on ``technician``."""
+    """Its parts start exactly here: frozen by a replan (``models.replan``) or an LNS piece, on
+    ``technician``; or, without one, on any of ``eligible`` (``solver.lns._at``: each of them
+    may work then)."""
 
     @property
     def weight(self) -> int:

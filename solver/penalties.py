@@ -120,7 +120,8 @@ def penalize_changes(v: Variables) -> list[Term]:
     terms = []
     for index, (tech, starts) in v.prepared.previous.items():
         item = v.prepared.items[index]
-        if not weight or index not in v.scheduled or item.pinned is not None:
+        frozen = item.pinned is not None and item.technician is not None
+        if not weight or index not in v.scheduled or frozen:
             continue
         changed = v.model.new_bool_var(f"changed({item.id})")
         if (index, tech) in v.assign:

@@ -146,7 +146,7 @@ def _item_variables(variables: Variables, item: PreparedItem) -> None:
     for k in range(len(lengths)):
         domain = union([domains[k] for domains in per_tech.values()])
         start = model.new_int_var_from_domain(as_domain(domain), f"start({item.id}#{k + 1})")
-        if item.pinned is not None:  # frozen by a replan: exactly where it was
+        if item.pinned is not None:  # pinned (a replan, an LNS piece): exactly there
             model.add(start == item.pinned[k] // slot)
         variables.start[item.index, k] = start
     for t, domains in per_tech.items():

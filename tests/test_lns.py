@@ -220,6 +220,62 @@ def test_a_step_about_the_load_starts_with_the_busiest_and_the_least_busy(
     assert step.window is None
 
 
+def test_a_step_at_fixed_times_gives_work_to_a_free_technician_at_the_same_time() -> None:
+    """Anna does both 4 h requests of a Monday, Ben nothing. A step about the load at fixed
+    times may only change who does the work: Ben takes one request at the very same time,
+    and the spread of 100 points goes."""
+    team = [{"id": name, "skills": ["m365"]} for name in ("anna", "ben")]
+    requests = [monday_request(name, "m365", effort="4h") for name in ("first", "second")]
+    prepared = monday_team(team, requests)
+    schedule = Schedule(placed={0: (0, (480, 600)), 1: (0, (720, 840))}, reserve=[])
+    assert checked_terms(prepared, schedule)["balance"] == 100
+    step = dataclasses.replace(_about_load(prepared, schedule, random.Random(0)), fixed_times=True)
+    piece = cut(prepared, schedule, step)
+    merged = _solve_piece(prepared, schedule, piece, 2.0, 0, 1, deterministic=True)
+    assert merged is not None
+    assert {i: starts for i, (_, starts) in merged.placed.items()} == {
+        i: starts for i, (_, starts) in schedule.placed.items()
+    }
+    assert checked_terms(prepared, merged)["balance"] == 0
+
+
+def test_in_a_replan_a_step_at_fixed_times_pays_for_changing_a_technician() -> None:
+    """The same Monday as a replan whose previous plan had Anna do both: at 1,000 points a
+    change, handing one request to Ben costs more than the spread saves."""
+    team = [{"id": name, "skills": ["m365"]} for name in ("anna", "ben")]
+    requests = [monday_request(name, "m365", effort="4h") for name in ("first", "second")]
+    prepared = monday_team(team, requests)
+    schedule = Schedule(placed={0: (0, (480, 600)), 1: (0, (720, 840))}, reserve=[])
+    weights = prepared.scenario.weights.model_copy(update={"change": 1000})
+    replan = dataclasses.replace(
+        prepared,
+        scenario=prepared.scenario.model_copy(update={"weights": weights}),
+        previous=dict(schedule.placed),
+    )
+    step = dataclasses.replace(_about_load(replan, schedule, random.Random(0)), fixed_times=True)
+    merged = _solve_piece(replan, schedule, cut(replan, schedule, step), 2.0, 0, 1, True)
+    assert merged is not None
+    assert merged.placed == schedule.placed
+
+
+def test_a_step_at_fixed_times_keeps_every_item_where_it_is_in_time(
+    generated_s: tuple[Prepared, Schedule],
+) -> None:
+    """On the generated S's greedy plan: the work of the step's technicians stays planned, at
+    its times, and the plan is checked, whoever does it now."""
+    prepared, schedule = generated_s
+    step = Step(techs=[0, 1, 2, 3, 4, 5, 6, 7], fixed_times=True)
+    piece = cut(prepared, schedule, step)
+    assert piece.techs == step.techs
+    merged = _solve_piece(prepared, schedule, piece, 2.0, 0, 1, deterministic=True)
+    assert merged is not None
+    assert merged.placed.keys() == schedule.placed.keys()
+    for i, (tech, starts) in merged.placed.items():
+        assert starts == schedule.placed[i][1], prepared.items[i].id
+        assert tech in prepared.items[i].eligible
+    checked_terms(prepared, merged)
+
+
 def test_the_last_passes_may_take_their_time_to_even_out_the_load(
     generated_s: tuple[Prepared, Schedule], monkeypatch: pytest.MonkeyPatch
 ) -> None:
