@@ -220,14 +220,19 @@ def test_a_step_about_the_load_starts_with_the_busiest_and_the_least_busy(
     assert step.window is None
 
 
+def _anna_does_both() -> tuple[Prepared, Schedule]:
+    """Anna and Ben, a Monday; Anna does both 4 h requests, 08:00-12:00 and 12:00-16:00."""
+    team = [{"id": name, "skills": ["m365"]} for name in ("anna", "ben")]
+    requests = [monday_request(name, "m365", effort="4h") for name in ("first", "second")]
+    schedule = Schedule(placed={0: (0, (480, 600)), 1: (0, (720, 840))}, reserve=[])
+    return monday_team(team, requests), schedule
+
+
 def test_a_step_at_fixed_times_gives_work_to_a_free_technician_at_the_same_time() -> None:
     """Anna does both 4 h requests of a Monday, Ben nothing. A step about the load at fixed
     times may only change who does the work: Ben takes one request at the very same time,
     and the spread of 100 points goes."""
-    team = [{"id": name, "skills": ["m365"]} for name in ("anna", "ben")]
-    requests = [monday_request(name, "m365", effort="4h") for name in ("first", "second")]
-    prepared = monday_team(team, requests)
-    schedule = Schedule(placed={0: (0, (480, 600)), 1: (0, (720, 840))}, reserve=[])
+    prepared, schedule = _anna_does_both()
     assert checked_terms(prepared, schedule)["balance"] == 100
     step = dataclasses.replace(_about_load(prepared, schedule, random.Random(0)), fixed_times=True)
     piece = cut(prepared, schedule, step)
@@ -242,10 +247,7 @@ def test_a_step_at_fixed_times_gives_work_to_a_free_technician_at_the_same_time(
 def test_in_a_replan_a_step_at_fixed_times_pays_for_changing_a_technician() -> None:
     """The same Monday as a replan whose previous plan had Anna do both: at 1,000 points a
     change, handing one request to Ben costs more than the spread saves."""
-    team = [{"id": name, "skills": ["m365"]} for name in ("anna", "ben")]
-    requests = [monday_request(name, "m365", effort="4h") for name in ("first", "second")]
-    prepared = monday_team(team, requests)
-    schedule = Schedule(placed={0: (0, (480, 600)), 1: (0, (720, 840))}, reserve=[])
+    prepared, schedule = _anna_does_both()
     weights = prepared.scenario.weights.model_copy(update={"change": 1000})
     replan = dataclasses.replace(
         prepared,
