@@ -127,6 +127,16 @@ class Prepared:
             self._window_time[key] = intersect(item.windows, reachable)
         return clip(self._window_time[key], item.earliest, end)
 
+    def may_work_at(
+        self, item: PreparedItem, tech: PreparedTechnician, starts: tuple[int, ...]
+    ) -> bool:
+        """Every part of ``item``, starting at ``starts``, lies in one stretch of ``allowed``."""
+        allowed = self.allowed(item, tech)
+        return all(
+            any(lo <= start and start + length <= hi for lo, hi in allowed)
+            for start, length in zip(starts, item.parts, strict=True)
+        )
+
     @cached_property
     def _window_time(self) -> dict[tuple[str | None, int], list[Interval]]:
         """(customer, technician) -> window time the technician can reach (memo of allowed)."""

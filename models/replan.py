@@ -204,14 +204,13 @@ def _why_not(
     who = prepared.technicians[tech]
     if tech not in item.eligible:
         return f"{who.id} can no longer do it (skills or named technician changed)"
-    intervals = _intervals(item, starts)
-    allowed = prepared.allowed(item, who)
-    if not all(any(lo <= s and e <= hi for lo, hi in allowed) for s, e in intervals):
+    if not prepared.may_work_at(item, who, starts):
         return f"{who.id} is no longer available then (absence, working hours or window)"
     if any(before not in pins for before in item.after):
         return "a predecessor is no longer frozen"
     if any(pins[b][1][-1] + prepared.items[b].parts[-1] > starts[0] for b in item.after):
         return "it would start before a predecessor ends"
+    intervals = _intervals(item, starts)
     taken = [
         iv for i, (t, s) in pins.items() if t == tech for iv in _intervals(prepared.items[i], s)
     ]

@@ -146,13 +146,12 @@ def place_as_before(
         return
     prepared = state.prepared
     intervals = [(s, s + n) for s, n in zip(starts, item.parts, strict=True)]
-    allowed = prepared.allowed(item, prepared.technicians[tech])
     before = [prepared.items[b] for b in item.after]
     if not (
         all(b.index in state.schedule.placed for b in before)
         and all(state.schedule.end(b) <= starts[0] for b in before)
         and starts[0] >= item.earliest
-        and all(any(lo <= s and e <= hi for lo, hi in allowed) for s, e in intervals)
+        and prepared.may_work_at(item, prepared.technicians[tech], starts)
         and all(state.busy[tech].is_free(s, e) for s, e in intervals)
         and _parts_within_cap(state, tech, list(starts), item.parts)
     ):

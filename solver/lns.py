@@ -286,13 +286,7 @@ def cut(prepared: Prepared, schedule: Schedule, step: Step) -> Piece:
 
 def _at(sub: Prepared, item: PreparedItem, starts: tuple[int, ...]) -> PreparedItem:
     """The item at fixed times (``starts``), for those of its technicians who may work then."""
-    parts = [(start, start + length) for start, length in zip(starts, item.parts, strict=True)]
-
-    def may(t: int) -> bool:
-        allowed = sub.allowed(item, sub.technicians[t])
-        return all(any(lo <= s and e <= hi for lo, hi in allowed) for s, e in parts)
-
-    able = tuple(t for t in item.eligible if may(t))
+    able = tuple(t for t in item.eligible if sub.may_work_at(item, sub.technicians[t], starts))
     alone = able[0] if len(able) == 1 else None  # pinned like kept work: it counts as forced
     return dataclasses.replace(item, pinned=starts, eligible=able, technician=alone, required=True)
 
