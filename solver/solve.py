@@ -8,6 +8,7 @@ time-outs are statuses, never errors.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -33,6 +34,7 @@ from solver.greedy import Best, Placements, best_greedy
 from solver.lns import STEP_SECONDS, cpsat_solver, improve, run_cpsat
 from solver.objective import schedule_objective
 from solver.penalties import SCALE
+from solver.portfolio import best_of_two
 from solver.reasons import unscheduled_reasons
 from solver.repair import EVEN_OUT_SECONDS, polish
 from solver.schedule import Schedule
@@ -147,20 +149,26 @@ def solve(
         outcome = Outcome(greedy_best.schedule, "feasible", "greedy", lower_bound(prepared))
         seconds = time.perf_counter() - started
         return finish(prepared, outcome.schedule, outcome, seconds=seconds, first=first)
-    hint = _squeaky(prepared, greedy_best, prefer, params, started, _reporter(progress, started))
-    if sum(len(item.eligible) for item in prepared.items) > MONOLITHIC_PAIRS:
-        outcome = _solve_by_pieces(prepared, hint, params, progress, started)
+    by_pieces = sum(len(item.eligible) for item in prepared.items) > MONOLITHIC_PAIRS
+    start = Start(prepared, greedy_best, prefer, started)
+    if by_pieces and _workers(params) > 1 and not params.deterministic:
+        outcome = _first_search_twice(start, params, progress)
     else:
-        whole_until = started + WHOLE_SHARE * params.time_limit
-        outcome = _solve_whole(prepared, hint, params, progress, started, whole_until)
-        if outcome.status != "optimal":
-            pieces = _solve_by_pieces(
-                prepared, outcome.schedule, params, progress, started, outcome.bound, WHOLE_SHARE
-            )
-            outcome = Outcome(pieces.schedule, "feasible", "cpsat+lns", outcome.bound)
+        outcome = _first_search(start, params, progress, by_pieces)
     report = _reporter(progress, started, outcome.bound)
     schedule = _polish_to_the_limit(prepared, outcome.schedule, params, started, outcome, report)
     return finish(prepared, schedule, outcome, seconds=time.perf_counter() - started, first=first)
+
+
+@dataclass(frozen=True)
+class Start:
+    """What the search starts from: the greedy's best plan, ``solve``'s start time."""
+
+    prepared: Prepared
+    greedy_best: Best
+    prefer: Placements | None
+    started: float
+    """``time.perf_counter()`` when ``solve`` began."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +179,69 @@ class Outcome:
     status: str
     method: str
     bound: float | None
+
+
+def _first_search(
+    start: Start, params: SolveParams, progress: Progress | None, by_pieces: bool
+) -> Outcome:
+    """The greedy's rounds, CP-SAT (the whole model, unless ``by_pieces``; then LNS) and the
+    polish passes until they end (``_polish_to_the_limit`` goes on from there)."""
+    prepared, started = start.prepared, start.started
+    report = _reporter(progress, started)
+    hint = _squeaky(prepared, start.greedy_best, start.prefer, params, started, report)
+    if by_pieces:
+        outcome = _solve_by_pieces(prepared, hint, params, progress, started)
+    else:
+        whole_until = started + WHOLE_SHARE * params.time_limit
+        outcome = _solve_whole(prepared, hint, params, progress, started, whole_until)
+        if outcome.status != "optimal":
+            pieces = _solve_by_pieces(
+                prepared, outcome.schedule, params, progress, started, outcome.bound, WHOLE_SHARE
+            )
+            outcome = Outcome(pieces.schedule, "feasible", "cpsat+lns", outcome.bound)
+    report = _reporter(progress, started, outcome.bound)
+    end = started + params.time_limit
+    schedule = _polish(prepared, outcome.schedule, params, end, report=report)
+    return dataclasses.replace(outcome, schedule=schedule)
+
+
+OTHER_SEED = 1_000_003
+"""Added to the seed of the second first search, so that it is not another run's first."""
+
+
+def _first_search_twice(start: Start, params: SolveParams, progress: Progress | None) -> Outcome:
+    """``_first_search`` here and in a spawned process (``solver.portfolio``), each on half
+    the cores and with its own seed; the better plan. The rest of the run goes on from it on
+    all cores. Where a run of LNS ends depends more on its luck than on its time: the plans
+    of generated M at 35 s of 60 (47-480 points, nothing left out) ended at 43-295 points.
+    Generated M at 60 s, seeds 10-19 and 20-29, in turn with one first search on both cores:
+    1,824 and 1,817 points in all against 2,797 and 2,540, better in 13 runs of 20, the 5 %
+    target met in 3 runs against 1. Whole runs on one core each are worse one by one (seeds
+    10-19, two side by side: 3,931 and 2,115 points in all against 2,359 for one run on
+    both cores), so the rest, where CP-SAT's steps about late items need both cores, runs
+    once."""
+    workers = _workers(params)
+    here = dataclasses.replace(params, workers=workers - workers // 2)
+    there = dataclasses.replace(params, workers=workers // 2, seed=params.seed + OTHER_SEED)
+    wall_started = time.time() - (time.perf_counter() - start.started)
+    prepared = start.prepared
+    best = best_of_two(
+        partial(_first_search, start, here, progress, True),
+        _first_search_elsewhere,
+        (start, there, wall_started),
+        score=lambda outcome: schedule_objective(prepared, outcome.schedule),
+        wait=max(0.0, start.started + params.time_limit - time.perf_counter()),
+    )
+    if progress is not None:
+        _report(progress, start.started, best.bound, schedule_objective(prepared, best.schedule))
+    return best
+
+
+def _first_search_elsewhere(start: Start, params: SolveParams, wall_started: float) -> Outcome:
+    """``_first_search`` in another process. ``time.perf_counter`` counts from a point of each
+    process's own, so the start comes as wall time (``time.time``)."""
+    started = time.perf_counter() - (time.time() - wall_started)
+    return _first_search(dataclasses.replace(start, started=started), params, None, True)
 
 
 def _workers(params: SolveParams) -> int:
@@ -300,10 +371,10 @@ def _polish_to_the_limit(
     outcome: Outcome,
     report: Callable[[float], None] | None,
 ) -> Schedule:
-    """The passes at the end; then, while they end early and their plan is above the bound
-    and not proven optimal, rounds of LNS (half the time left) and the passes (the rest),
-    until the last BALANCE_SHARE of the time limit; then the passes, with no cap on evening
-    out the load.
+    """After the passes at the end of ``_first_search``: while they end early and their plan
+    is above the bound and not proven optimal, rounds of LNS (half the time left) and the
+    passes (the rest), until the last BALANCE_SHARE of the time limit; then the passes, with
+    no cap on evening out the load.
     Deterministic runs count tries, not seconds, and have no rounds. The passes end when
     every item has had its attempts, but the search then changes the plan and gives them
     new ones: generated M at a 600 s limit ended at 407 s with 1,559 points; two rounds of
@@ -312,7 +383,6 @@ def _polish_to_the_limit(
     9,839 points in all with the passes alone, 15,484 with 15 s of passes and then one
     round."""
     end = started + params.time_limit
-    schedule = _polish(prepared, schedule, params, end, report=report)
     if outcome.status == "optimal" or params.deterministic:
         return schedule
     rng = random.Random(params.seed)

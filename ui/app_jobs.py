@@ -14,13 +14,10 @@ import contextlib
 import logging
 import os
 import signal
-import sys
 import threading
 import time
-import types
 import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from multiprocessing import get_context
@@ -29,6 +26,7 @@ from typing import Any, Literal
 
 from models.problems import ScenarioError
 from models.scenario import Scenario
+from solver.portfolio import no_main_script
 from solver.solve import PlanResult, SolveParams
 from solver.sweep import SweepParams
 from solver.whatif import Case, CompareParams, Comparison
@@ -78,27 +76,6 @@ def _child(work: Work, messages: Any) -> None:
         messages.put(("failed", readable(error)))
 
 
-_MAIN_SWAP = threading.Lock()
-
-
-@contextmanager
-def _no_main_script() -> Iterator[None]:
-    """Start children without the parent's ``__main__`` script.
-
-    A spawned child first re-runs the parent's ``__main__`` file; under Streamlit that is the
-    page being shown, which the child must not run (and which would cost seconds of imports).
-    A ``__main__`` without a file makes ``multiprocessing`` skip that step.
-    """
-    with _MAIN_SWAP:
-        main = sys.modules.get("__main__")
-        sys.modules["__main__"] = types.ModuleType("__main__")
-        try:
-            yield
-        finally:
-            if main is not None:
-                sys.modules["__main__"] = main
-
-
 class Job:
     """One background run of ``work``; ``status`` tells where it is."""
 
@@ -117,7 +94,7 @@ class Job:
         self.collected = False
         """Set once the app took the result into its state."""
         self._lock = threading.Lock()
-        with _no_main_script():
+        with no_main_script():
             self._process.start()
         _ALL_JOBS.add(self)
         threading.Thread(target=self._watch, daemon=True).start()
