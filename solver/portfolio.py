@@ -63,8 +63,9 @@ def best_of_two(
     if kind == "failed":
         log.warning("the second search gave no plan (%s); the first one's is used", theirs)
         return mine
-    log.info("two searches: %.1f here, %.1f there", score(mine), score(theirs))
-    return theirs if score(theirs) < score(mine) else mine
+    mine_score, their_score = score(mine), score(theirs)
+    log.info("two searches: %.1f here, %.1f there", mine_score, their_score)
+    return theirs if their_score < mine_score else mine
 
 
 def _send(queue: Any, there: Callable[..., Any], args: tuple[Any, ...]) -> None:

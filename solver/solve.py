@@ -149,15 +149,19 @@ def solve(
         outcome = Outcome(greedy_best.schedule, "feasible", "greedy", lower_bound(prepared))
         seconds = time.perf_counter() - started
         return finish(prepared, outcome.schedule, outcome, seconds=seconds, first=first)
-    by_pieces = sum(len(item.eligible) for item in prepared.items) > MONOLITHIC_PAIRS
-    start = Start(prepared, greedy_best, prefer, started)
-    if by_pieces and _workers(params) > 1 and not params.deterministic:
+    start, pieces_only = Start(prepared, greedy_best, prefer, started), by_pieces(prepared)
+    if pieces_only and _workers(params) > 1 and not params.deterministic:
         outcome = _first_search_twice(start, params, progress)
     else:
-        outcome = _first_search(start, params, progress, by_pieces)
+        outcome = _first_search(start, params, progress, pieces_only)
     report = _reporter(progress, started, outcome.bound)
     schedule = _polish_to_the_limit(prepared, outcome.schedule, params, started, outcome, report)
     return finish(prepared, schedule, outcome, seconds=time.perf_counter() - started, first=first)
+
+
+def by_pieces(prepared: Prepared) -> bool:
+    """Whether the search works piece by piece from the start (``MONOLITHIC_PAIRS``)."""
+    return sum(len(item.eligible) for item in prepared.items) > MONOLITHIC_PAIRS
 
 
 @dataclass(frozen=True)
@@ -182,14 +186,14 @@ class Outcome:
 
 
 def _first_search(
-    start: Start, params: SolveParams, progress: Progress | None, by_pieces: bool
+    start: Start, params: SolveParams, progress: Progress | None, pieces_only: bool
 ) -> Outcome:
-    """The greedy's rounds, CP-SAT (the whole model, unless ``by_pieces``; then LNS) and the
-    polish passes until they end (``_polish_to_the_limit`` goes on from there)."""
+    """The greedy's rounds, CP-SAT (the whole model, unless ``pieces_only``; then LNS) and
+    the polish passes until they end (``_polish_to_the_limit`` goes on from there)."""
     prepared, started = start.prepared, start.started
     report = _reporter(progress, started)
     hint = _squeaky(prepared, start.greedy_best, start.prefer, params, started, report)
-    if by_pieces:
+    if pieces_only:
         outcome = _solve_by_pieces(prepared, hint, params, progress, started)
     else:
         whole_until = started + WHOLE_SHARE * params.time_limit
