@@ -89,3 +89,68 @@ def test_a_spread_of_zero_is_proven_impossible_only_where_it_is(
     assert found.status == "OPTIMAL"
     assert found.proven is proven
     assert (found.outside or 0) > 0 if proven else found.outside == 0
+
+
+IN_TURN = RUN.parent / "in_turn.py"
+
+
+@pytest.fixture(scope="module")
+def in_turn():
+    """benchmarks/in_turn.py as a module; it imports its neighbour run.py."""
+    import sys
+
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        spec = importlib.util.spec_from_file_location("in_turn", IN_TURN)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(RUN.parent))
+    return module
+
+
+def test_in_turn_counts_points_wins_and_the_target_over_seeds_both_have(in_turn) -> None:
+    """Seed 2 has no plan of b: the summary counts seeds 0 and 1 only, and names the error."""
+
+    def run(root: str, seed: int, objective: float) -> dict:
+        return {"root": root, "seed": seed, "objective": objective, "bound": 40.0, "violations": 0}
+
+    runs = [run("a", 0, 41.0), run("b", 0, 50.0), run("a", 1, 60.0), run("b", 1, 42.0)]
+    runs += [run("a", 2, 41.0), {"root": "b", "seed": 2, "error": "MemoryError"}]
+    lines = in_turn.summary(runs, ["a", "b"])
+    assert lines[0] == "2 seeds with a plan from both: 0, 1"
+    within = "within 5% of the bound in 1, violations 0"
+    assert lines[1] == f"a: 101.0 points in all, better in 1, {within}"
+    assert lines[2] == f"b: 92.0 points in all, better in 1, {within}"
+    assert lines[3] == "b, seed 2: no plan (MemoryError)"
+
+
+def test_in_turn_reads_a_range_or_a_list_of_seeds(in_turn) -> None:
+    assert in_turn.seeds_of("10-13") == [10, 11, 12, 13]
+    assert in_turn.seeds_of("3,5") == [3, 5]
+    with pytest.raises(ValueError, match="invalid literal"):
+        in_turn.seeds_of("ten")
+
+
+def test_in_turn_runs_two_checkouts_and_checks_their_plans(tmp_path: Path) -> None:
+    """This checkout against itself on S for 2 s: a checked plan from each, one line each in
+    --out; a folder that holds no planner is refused with its name."""
+    import json
+    import subprocess
+    import sys
+
+    root = RUN.parents[1]
+    out = tmp_path / "runs.jsonl"
+    command = [sys.executable, str(IN_TURN), str(root), "--size", "S", "--time-limit", "2"]
+    done = subprocess.run(
+        [*command, "--seeds", "0", "--out", str(out)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    runs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["seed"], r["violations"]) for r in runs] == [(0, 0), (0, 0)]
+    assert "1 seeds with a plan from both: 0" in done.stdout
+    refused = subprocess.run([*command[:2], str(tmp_path)], capture_output=True, text=True)
+    assert refused.returncode == 2
+    assert f"{tmp_path}: no planner checkout there" in refused.stderr
