@@ -108,6 +108,8 @@ def main() -> int:
     parser.add_argument("--seeds", default="10-19", help="'10-19' or '10,12,15'")
     parser.add_argument("--out", type=Path, help="a file to append each run's JSON line to")
     args = parser.parse_args()
+    if args.time_limit <= 0:
+        parser.error(f"--time-limit must be above 0 seconds, not {args.time_limit:g}")
     try:
         seeds = seeds_of(args.seeds)
     except ValueError:

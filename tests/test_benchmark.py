@@ -136,7 +136,7 @@ def test_in_turn_reads_a_range_or_a_list_of_seeds(in_turn) -> None:
 
 def test_in_turn_runs_two_checkouts_and_checks_their_plans(tmp_path: Path) -> None:
     """This checkout against itself on S for 2 s: a checked plan from each, one line each in
-    --out; a folder that holds no planner is refused with its name."""
+    --out; a folder that holds no planner, or no time limit, is refused with what is wrong."""
     import json
     import subprocess
     import sys
@@ -154,3 +154,6 @@ def test_in_turn_runs_two_checkouts_and_checks_their_plans(tmp_path: Path) -> No
     refused = subprocess.run([*command[:2], str(tmp_path)], capture_output=True, text=True)
     assert refused.returncode == 2
     assert f"{tmp_path}: no planner checkout there" in refused.stderr
+    no_time = subprocess.run([*command[:3], "--time-limit", "0"], capture_output=True, text=True)
+    assert no_time.returncode == 2
+    assert "--time-limit must be above 0 seconds, not 0" in no_time.stderr
