@@ -115,7 +115,8 @@ def test_in_turn_counts_points_wins_and_the_target_over_seeds_both_have(in_turn)
     """Seed 2 has no plan of b: the summary counts seeds 0 and 1 only, and names the error."""
 
     def run(root: str, seed: int, objective: float) -> dict:
-        return {"root": root, "seed": seed, "objective": objective, "bound": 40.0, "violations": 0}
+        gap = (objective - 40) / objective  # against a bound of 40
+        return {"root": root, "seed": seed, "objective": objective, "gap": gap, "violations": 0}
 
     runs = [run("a", 0, 41.0), run("b", 0, 50.0), run("a", 1, 60.0), run("b", 1, 42.0)]
     runs += [run("a", 2, 41.0), {"root": "b", "seed": 2, "error": "MemoryError"}]
