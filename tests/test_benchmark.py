@@ -158,3 +158,33 @@ def test_in_turn_runs_two_checkouts_and_checks_their_plans(tmp_path: Path) -> No
     no_time = subprocess.run([*command[:3], "--time-limit", "0"], capture_output=True, text=True)
     assert no_time.returncode == 2
     assert "--time-limit must be above 0 seconds, not 0" in no_time.stderr
+
+
+TAILS = RUN.parent / "tails.py"
+
+
+def test_tails_saves_plans_and_replays_the_rest_of_the_run_for_two_checkouts(
+    tmp_path: Path,
+) -> None:
+    """S for 2 s, seed 0: a saved plan, then the rest of the run from it by this checkout
+    against itself, a checked plan each; a folder without saved plans is refused."""
+    import json
+    import subprocess
+    import sys
+
+    root, plans, out = RUN.parents[1], tmp_path / "plans", tmp_path / "runs.jsonl"
+    command = [sys.executable, str(TAILS)]
+    save = [*command, "save", str(plans), "--size", "S", "--time-limit", "2", "--seeds", "0"]
+    saved = subprocess.run(save, capture_output=True, text=True)
+    assert saved.returncode == 0, saved.stderr
+    assert [path.name for path in plans.iterdir()] == ["S_0.pkl"]
+    assert json.loads(saved.stdout)["at"] > 0  # S: the passes of the first search take all 2 s
+    replay = [*command, "replay", str(plans), str(root), "--seeds", "0", "--out", str(out)]
+    done = subprocess.run(replay, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    runs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["seed"], r["violations"]) for r in runs] == [("S_0/0", 0), ("S_0/0", 0)]
+    assert "1 seeds with a plan from both: S_0/0" in done.stdout
+    empty = subprocess.run([*command, "replay", str(tmp_path), str(root)], capture_output=True)
+    assert empty.returncode == 2
+    assert b"no saved plans there" in empty.stderr
