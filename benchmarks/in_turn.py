@@ -22,6 +22,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from run import SIZES  # this folder's benchmark: the same generated sizes
 
@@ -29,38 +30,65 @@ HERE = Path(__file__).resolve()
 TARGET_GAP = 0.05
 
 
-def run_one(root: str, size: str, seed: int, time_limit: float) -> dict:
-    """One checked run of ``root``'s planner (call it in a fresh process: it imports from
-    ``root``)."""
+def prepared_of(root: str, size: str) -> Any:
+    """The generated scenario of ``size``, prepared by ``root``'s code (call it in a fresh
+    process: it puts ``root`` first on ``sys.path``)."""
     sys.path.insert(0, root)
     from models.prepare import prepare
     from models.scenario import Scenario
     from scenarios.generate import TARGET_LOAD, generate_scenario
-    from solver.solve import SolveParams, solve
 
     technicians, weeks, scenario_seed, load = SIZES[size]
     data = generate_scenario(technicians, weeks, seed=scenario_seed, load=load or TARGET_LOAD)
-    prepared = prepare(Scenario.model_validate(data))
-    result = solve(prepared, SolveParams(time_limit=time_limit, seed=seed))
+    return prepare(Scenario.model_validate(data))
+
+
+def run_line(root: str, seed: object, result: Any) -> dict:
+    """What a comparison keeps of one run's checked plan (a ``PlanResult``)."""
     return {
         "root": root,
         "seed": seed,
         "objective": round(result.objective, 3),
         "bound": result.best_bound,
         "gap": result.gap,
-        "terms": {name: round(points, 3) for name, points in result.terms.items()},
+        "terms": rounded(result.terms),
         "violations": len(result.violations),
-        "seconds": round(result.runtime, 1),
     }
 
 
-def in_child(root: str, size: str, seed: int, time_limit: float) -> dict:
-    command = [sys.executable, str(HERE), "--one", root, size, str(seed), str(time_limit)]
-    done = subprocess.run(command, capture_output=True, text=True)
+def rounded(terms: dict[str, float]) -> dict[str, float]:
+    return {name: round(points, 3) for name, points in terms.items()}
+
+
+def run_one(root: str, size: str, seed: int, time_limit: float) -> dict:
+    """One checked run of ``root``'s planner (call it in a fresh process: it imports from
+    ``root``)."""
+    prepared = prepared_of(root, size)
+    from solver.solve import SolveParams, solve
+
+    result = solve(prepared, SolveParams(time_limit=time_limit, seed=seed))
+    return {**run_line(root, seed, result), "seconds": round(result.runtime, 1)}
+
+
+def in_child(script: Path, *arguments: str) -> dict:
+    """``script``'s last line of JSON, run in a child process; {"error": ...} if it fails."""
+    done = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True)
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
-        return {"root": root, "seed": seed, "error": tail[0]}
+        return {"error": tail[0]}
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def emit(run: dict, out: Path | None) -> None:
+    """Print one run's JSON line, and append it to ``out`` as it comes."""
+    print(json.dumps(run), flush=True)
+    if out is not None:
+        with out.open("a") as file:
+            file.write(json.dumps(run) + "\n")
+
+
+def is_checkout(folder: Path) -> bool:
+    return (folder / "solver" / "solve.py").is_file()
 
 
 def within_target(run: dict) -> bool:
@@ -114,18 +142,15 @@ def main() -> int:
         seeds = seeds_of(args.seeds)
     except ValueError:
         parser.error(f"--seeds: '{args.seeds}' is neither FIRST-LAST nor a list like 10,12,15")
-    if not (args.other / "solver" / "solve.py").is_file():
+    if not is_checkout(args.other):
         parser.error(f"{args.other}: no planner checkout there (no solver/solve.py)")
     roots = [str(HERE.parents[1]), str(args.other.resolve())]
     runs = []
     for seed in seeds:
         for root in roots:
-            run = in_child(root, args.size, seed, args.time_limit)
-            runs.append(run)
-            print(json.dumps(run), flush=True)
-            if args.out is not None:
-                with args.out.open("a") as out:
-                    out.write(json.dumps(run) + "\n")
+            arguments = ("--one", root, args.size, str(seed), str(args.time_limit))
+            runs.append({"root": root, "seed": seed, **in_child(HERE, *arguments)})
+            emit(runs[-1], args.out)
     print("\n".join(summary(runs, roots)))
     return 0
 

@@ -21,14 +21,13 @@ import argparse
 import json
 import os
 import pickle
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from in_turn import seeds_of, summary
+from in_turn import emit, in_child, is_checkout, prepared_of, rounded, run_line, seeds_of, summary
 from run import SIZES  # this folder's benchmark: the same generated sizes
 
 HERE = Path(__file__).resolve()
@@ -42,22 +41,10 @@ class _Reached(Exception):
         self.schedule, self.at = schedule, at
 
 
-def _prepared(root: str, size: str) -> Any:
-    """The generated scenario of ``size``, prepared by ``root``'s code."""
-    sys.path.insert(0, root)
-    from models.prepare import prepare
-    from models.scenario import Scenario
-    from scenarios.generate import TARGET_LOAD, generate_scenario
-
-    technicians, weeks, scenario_seed, load = SIZES[size]
-    data = generate_scenario(technicians, weeks, seed=scenario_seed, load=load or TARGET_LOAD)
-    return prepare(Scenario.model_validate(data))
-
-
 def save_one(folder: Path, size: str, seed: int, time_limit: float) -> dict:
     """This checkout's run of ``size`` up to the rest of the run; its plan saved to
     ``folder`` (call it in a fresh process: it replaces a function of ``solver.solve``)."""
-    prepared = _prepared(str(HERE.parents[1]), size)
+    prepared = prepared_of(str(HERE.parents[1]), size)
     import solver.solve as solve_module
     from solver.objective import schedule_terms
 
@@ -71,7 +58,7 @@ def save_one(folder: Path, size: str, seed: int, time_limit: float) -> dict:
         saved = {"size": size, "seed": seed, "time_limit": time_limit, "at": stop.at}
         _write(folder / f"{size}_{seed}.pkl", {**saved, "schedule": stop.schedule})
         terms = schedule_terms(prepared, stop.schedule)
-        return {**saved, "at": round(stop.at, 1), "terms": _rounded(terms)}
+        return {**saved, "at": round(stop.at, 1), "terms": rounded(terms)}
     raise RuntimeError("the run ended before the rest of the run began (it found the optimum)")
 
 
@@ -80,7 +67,7 @@ def replay_one(root: str, path: Path, seed: int) -> dict:
     seed ``seed``; checked (call it in a fresh process: it imports from ``root``)."""
     with path.open("rb") as file:
         saved = pickle.load(file)
-    prepared = _prepared(root, saved["size"])
+    prepared = prepared_of(root, saved["size"])
     import solver.solve as solve_module
     from solver.bound import lower_bound
 
@@ -93,19 +80,7 @@ def replay_one(root: str, path: Path, seed: int) -> dict:
         prepared, saved["schedule"], params, started, outcome, None
     )
     result = solve_module.finish(prepared, schedule, outcome, seconds=0.0, first=0.0)
-    return {
-        "root": root,
-        "seed": f"{path.stem}/{seed}",
-        "objective": round(result.objective, 3),
-        "bound": result.best_bound,
-        "gap": result.gap,
-        "terms": _rounded(result.terms),
-        "violations": len(result.violations),
-    }
-
-
-def _rounded(terms: dict[str, float]) -> dict[str, float]:
-    return {name: round(points, 3) for name, points in terms.items()}
+    return run_line(root, f"{path.stem}/{seed}", result)
 
 
 def _write(path: Path, value: object) -> None:
@@ -116,28 +91,13 @@ def _write(path: Path, value: object) -> None:
     os.replace(temporary, path)
 
 
-def _in_child(*arguments: str) -> dict:
-    done = subprocess.run([sys.executable, str(HERE), *arguments], capture_output=True, text=True)
-    if done.returncode != 0:
-        tail = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
-        return {"error": tail[0]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _emit(run: dict, out: Path | None) -> None:
-    print(json.dumps(run), flush=True)
-    if out is not None:
-        with out.open("a") as file:
-            file.write(json.dumps(run) + "\n")
-
-
 def _save(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.time_limit <= 0:
         parser.error(f"--time-limit must be above 0 seconds, not {args.time_limit:g}")
     args.folder.mkdir(parents=True, exist_ok=True)
     for seed in _seeds(args.seeds, parser):
-        run = _in_child("--save-one", str(args.folder), args.size, str(seed), str(args.time_limit))
-        _emit({"seed": seed, **run}, None)
+        arguments = ("--save-one", str(args.folder), args.size, str(seed), str(args.time_limit))
+        emit({"seed": seed, **in_child(HERE, *arguments)}, None)
     return 0
 
 
@@ -145,16 +105,17 @@ def _replay(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     saved = sorted(args.folder.glob("*.pkl"))
     if not saved:
         parser.error(f"{args.folder}: no saved plans there (make them with 'save')")
-    if not (args.other / "solver" / "solve.py").is_file():
+    if not is_checkout(args.other):
         parser.error(f"{args.other}: no planner checkout there (no solver/solve.py)")
     roots = [str(HERE.parents[1]), str(args.other.resolve())]
+    seeds = _seeds(args.seeds, parser)
     runs = []
     for path in saved:
-        for seed in _seeds(args.seeds, parser):
+        for seed in seeds:
             for root in roots:
-                run = _in_child("--replay-one", root, str(path), str(seed))
+                run = in_child(HERE, "--replay-one", root, str(path), str(seed))
                 runs.append({"root": root, "seed": f"{path.stem}/{seed}", **run})
-                _emit(runs[-1], args.out)
+                emit(runs[-1], args.out)
     print("\n".join(summary(runs, roots)))
     return 0
 
