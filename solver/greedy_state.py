@@ -89,8 +89,13 @@ class GreedyState:
         return placement
 
     def day_minutes(self, start: int, end: int) -> dict[int, int]:
+        """Day index -> minutes of [start, end) on that day (a part spans at most two)."""
+        first = self.prepared.day_of(start)
+        if first.start <= start < end <= first.end:  # most work lies within one day
+            return {first.index: end - start}
+        last = self.prepared.day_of(end - 1)
         found = {}
-        for day in {self.prepared.day_of(start), self.prepared.day_of(end - 1)}:
+        for day in (first,) if first is last else (first, last):
             overlap = min(end, day.end) - max(start, day.start)
             if overlap > 0:
                 found[day.index] = overlap
@@ -136,7 +141,9 @@ class GreedyState:
         """The technician's pending reserve blocks whose domain [start, end) overlaps."""
         if not self.pending:  # the greedy places its flexible work after the reserve
             return []
-        days = range(self.prepared.day_of(start).index, self.prepared.day_of(end - 1).index + 1)
+        first = self.prepared.day_of(start)
+        last = first if end <= first.end else self.prepared.day_of(end - 1)
+        days = range(first.index, last.index + 1)
         return [
             b for day in days for b in self.pending.get((tech, day), ()) if _touches(b, start, end)
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -62,14 +63,15 @@ class BusyCalendar:
 
     def earliest(self, allowed: Sequence[Interval], length: int, not_before: int) -> int | None:
         """Earliest start >= ``not_before`` of a free stretch of ``length`` inside ``allowed``."""
-        k = max(0, bisect.bisect_right(allowed, (not_before, not_before)) - 1)
-        for lo, hi in allowed[k:]:
+        starts, ends, count = self.starts, self.ends, len(self.starts)  # the passes' hot loop
+        first = max(0, bisect.bisect_right(allowed, (not_before, not_before)) - 1)
+        for lo, hi in itertools.islice(allowed, first, None):
             start = max(lo, not_before)
             while start + length <= hi:
-                j = bisect.bisect_right(self.ends, start)
-                if j == len(self.starts) or self.starts[j] >= start + length:
+                j = bisect.bisect_right(ends, start)
+                if j == count or starts[j] >= start + length:
                     return start
-                start = self.ends[j]
+                start = ends[j]
         return None
 
     def latest(self, allowed: tuple[Interval, ...], length: int) -> int | None:
