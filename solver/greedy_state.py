@@ -141,9 +141,7 @@ class GreedyState:
         """The technician's pending reserve blocks whose domain [start, end) overlaps."""
         if not self.pending:  # the greedy places its flexible work after the reserve
             return []
-        first = self.prepared.day_of(start)
-        last = first if end <= first.end else self.prepared.day_of(end - 1)
-        days = range(first.index, last.index + 1)
+        days = self.day_minutes(start, end)  # the days it touches (blocks lie within theirs)
         return [
             b for day in days for b in self.pending.get((tech, day), ()) if _touches(b, start, end)
         ]

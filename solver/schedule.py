@@ -67,11 +67,12 @@ class BusyCalendar:
         first = max(0, bisect.bisect_right(allowed, (not_before, not_before)) - 1)
         for lo, hi in itertools.islice(allowed, first, None):
             start = max(lo, not_before)
+            j = bisect.bisect_right(ends, start)  # the first busy interval ending after start
             while start + length <= hi:
-                j = bisect.bisect_right(ends, start)
                 if j == count or starts[j] >= start + length:
                     return start
                 start = ends[j]
+                j += 1  # ends grow strictly: the next one is the first to end after it
         return None
 
     def latest(self, allowed: tuple[Interval, ...], length: int) -> int | None:

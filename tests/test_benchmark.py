@@ -188,3 +188,27 @@ def test_tails_saves_plans_and_replays_the_rest_of_the_run_for_two_checkouts(
     empty = subprocess.run([*command, "replay", str(tmp_path), str(root)], capture_output=True)
     assert empty.returncode == 2
     assert b"no saved plans there" in empty.stderr
+
+
+SPEED = RUN.parent / "speed.py"
+
+
+def test_speed_times_both_checkouts_on_the_same_work(tmp_path: Path) -> None:
+    """This checkout against itself on S: every stage makes the same plan in both, the
+    summary says so and compares their fewest seconds; bad arguments are refused."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, str(SPEED), str(RUN.parents[1]), "--size", "S"]
+    done = subprocess.run([*command, "--repeats", "2"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    summary = done.stdout.strip().splitlines()[-3:]
+    assert [line.split(":")[0] for line in summary] == ["greedy", "squeaky", "passes"]
+    assert all(line.endswith("; the same plan") for line in summary), summary
+    assert all("of the other's time" in line for line in summary), summary
+    refused = subprocess.run([*command, "--repeats", "0"], capture_output=True, text=True)
+    assert refused.returncode == 2
+    assert "--repeats must be 1 or more, not 0" in refused.stderr
+    elsewhere = subprocess.run([*command[:2], str(tmp_path)], capture_output=True, text=True)
+    assert elsewhere.returncode == 2
+    assert f"{tmp_path}: no planner checkout there" in elsewhere.stderr
