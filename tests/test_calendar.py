@@ -20,19 +20,28 @@ def _disjoint(cuts: list[int]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(points[::2], points[1::2], strict=False)]
 
 
-@example(busy=[10, 20], allowed=[0, 60], length=10, not_before=0)  # fits exactly before
+def _back_to_back(stretches: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Busy intervals from (gap before, length) pairs: a gap of 0 puts work back to back."""
+    intervals, cursor = [], 0
+    for gap, length in stretches:
+        intervals.append((cursor + gap, cursor + gap + length))
+        cursor += gap + length
+    return intervals
+
+
+@example(busy=[(10, 10)], allowed=[0, 60], length=10, not_before=0)  # fits exactly before
 @example(busy=[], allowed=[0, 60], length=10, not_before=5)  # from inside a window
 @given(
-    busy=st.lists(st.integers(0, 60), max_size=12),
+    busy=st.lists(st.tuples(st.integers(0, 12), st.integers(1, 8)), max_size=8),
     allowed=st.lists(st.integers(0, 60), max_size=10),
     length=st.integers(1, 20),
     not_before=st.integers(-5, 65),
 )
 def test_earliest_is_the_first_free_stretch_minute_by_minute(
-    busy: list[int], allowed: list[int], length: int, not_before: int
+    busy: list[tuple[int, int]], allowed: list[int], length: int, not_before: int
 ) -> None:
     calendar = BusyCalendar()
-    for start, end in _disjoint(busy):
+    for start, end in _back_to_back(busy):
         calendar.add(start, end)
     windows = _disjoint(allowed)
     expected = next(
