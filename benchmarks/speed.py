@@ -39,25 +39,25 @@ def run_one(root: str, size: str) -> dict:
     from solver.repair import polish
     from solver.squeaky import squeaky_wheel
 
-    stages: dict[str, Any] = {}
-    best, stages["greedy"] = _timed(lambda: best_greedy(prepared, None, math.inf))
-    _, stages["squeaky"] = _timed(
-        lambda: squeaky_wheel(
-            prepared, best, None, random.Random(0), until=None, rounds=SQUEAKY_ROUNDS, report=None
-        )
+    stages: dict[str, list] = {}
+    started = time.process_time()
+    best = best_greedy(prepared, None, math.inf)
+    stages["greedy"] = _stage(started, best.schedule)
+    started = time.process_time()
+    rounds = squeaky_wheel(
+        prepared, best, None, random.Random(0), until=None, rounds=SQUEAKY_ROUNDS, report=None
     )
-    _, stages["passes"] = _timed(lambda: polish(prepared, best.schedule, seconds=PASS_SECONDS))
+    stages["squeaky"] = _stage(started, rounds)
+    started = time.process_time()
+    stages["passes"] = _stage(started, polish(prepared, best.schedule, seconds=PASS_SECONDS))
     return {"root": root, **stages}
 
 
-def _timed(make: Any) -> tuple[Any, list]:
-    """What ``make()`` returns, and [CPU seconds, fingerprint of its schedule]."""
-    started = time.process_time()
-    made = make()
+def _stage(started: float, schedule: Any) -> list:
+    """[CPU seconds since ``started``, fingerprint of the ``schedule`` the stage made]."""
     seconds = time.process_time() - started
-    schedule = getattr(made, "schedule", made)
     text = repr((sorted(schedule.placed.items()), sorted(schedule.reserve)))
-    return made, [round(seconds, 3), hashlib.sha1(text.encode()).hexdigest()[:12]]
+    return [round(seconds, 3), hashlib.sha1(text.encode()).hexdigest()[:12]]
 
 
 def summary(runs: list[dict], roots: list[str]) -> list[str]:

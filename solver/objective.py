@@ -74,14 +74,23 @@ def capacities(prepared: Prepared) -> list[int]:
 
 def load_shares(capacity: list[int], busy: list[int]) -> dict[int, int]:
     """Technician -> floor(100 * busy / capacity), for technicians with capacity."""
-    return {t: 100 * b // c for t, (b, c) in enumerate(zip(busy, capacity, strict=True)) if c > 0}
+    return dict(zip(_with_capacity(capacity), _shares(capacity, busy), strict=True))
 
 
 def spread(capacity: list[int], busy: list[int]) -> int:
-    """max - min of the load shares (``load_shares`` without its dict: the passes ask for the
-    spread twice a move, thousands of moves a pass)."""
-    shares = [100 * b // c for b, c in zip(busy, capacity, strict=True) if c > 0]
+    """max - min of the load shares (no dict of them: the passes ask for the spread twice a
+    move, thousands of moves a pass)."""
+    shares = _shares(capacity, busy)
     return max(shares) - min(shares) if len(shares) > 1 else 0
+
+
+def _with_capacity(capacity: list[int]) -> list[int]:
+    return [t for t, c in enumerate(capacity) if c > 0]
+
+
+def _shares(capacity: list[int], busy: list[int]) -> list[int]:
+    """floor(100 * busy / capacity) of the technicians with capacity, in their order."""
+    return [100 * b // c for b, c in zip(busy, capacity, strict=True) if c > 0]
 
 
 def schedule_objective(prepared: Prepared, schedule: Schedule) -> float:
