@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable
@@ -509,3 +510,21 @@ def test_job_reports_progress_result_and_failure_without_a_traceback() -> None:
     assert failed.status == "failed"
     assert failed.error == "the scenario has no technicians"
     assert app_jobs.readable(RuntimeError("boom")) == "unexpected RuntimeError: boom"
+
+
+def test_a_late_item_that_no_plan_could_finish_in_time_says_so(
+    solved_example: tuple[Prepared, Plan],
+) -> None:
+    """Due an hour after it may start, the firewall update is late in any plan: the table
+    says so, with the soonest it could end, instead of blaming the technicians' load."""
+    prepared, plan = solved_example
+    items = [
+        dataclasses.replace(item, due=item.earliest + 60) if item.id == "m-fw-mueller" else item
+        for item in prepared.items
+    ]
+    late = app_charts.late_table(dataclasses.replace(prepared, items=items), plan)
+    assert late["Item"].tolist() == ["m-fw-mueller"]
+    why = late.loc[0, "Why"]
+    assert why.startswith("late in any plan: its earliest start")
+    assert "maintenance windows" in why
+    assert "technicians with the skills" not in why

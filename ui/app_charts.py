@@ -7,6 +7,7 @@ times of the scenario's zone (plotly draws naive datetimes as they are).
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -21,6 +22,7 @@ from models.ics import KIND_LABELS, CalendarFile
 from models.plan import Plan
 from models.prepare import Prepared
 from models.records import PreparedItem
+from solver.bound import EarliestFinish
 
 if TYPE_CHECKING:
     from models.publish import Outcome
@@ -236,6 +238,7 @@ def late_table(prepared: Prepared, plan: Plan) -> pd.DataFrame:
     for a in plan.assignments:
         ends[a.item] = max(ends.get(a.item, a.end), a.end)
     items = {item.id: item for item in prepared.items}
+    earliest_finish = EarliestFinish(prepared)
     rows = []
     for item_id, end in ends.items():
         item = items.get(item_id)
@@ -248,24 +251,30 @@ def late_table(prepared: Prepared, plan: Plan) -> pd.DataFrame:
                 "Due": f"{prepared.moment(item.due):%a %d.%m. %H:%M}",
                 "Done": f"{_local(prepared, end):%a %d.%m. %H:%M}",
                 "Days late": round(late / 1440, 2),
-                "Why": _late_reason(prepared, item, ends),
+                "Why": _late_reason(prepared, item, ends, earliest_finish(item)),
             })
     frame = pd.DataFrame(rows, columns=["Item", "Name", "Kind", "Due", "Done", "Days late",
                                         "Why"])
     return frame.sort_values("Days late", ascending=False, ignore_index=True)
 
 
-def _late_reason(prepared: Prepared, item: PreparedItem, ends: dict[str, datetime]) -> str:
-    """The plainest cause a planner can check: a late predecessor, a late start, or load."""
+def _late_reason(
+    prepared: Prepared, item: PreparedItem, ends: dict[str, datetime], earliest: float
+) -> str:
+    """The plainest cause a planner can check: late in any plan (``earliest``, the soonest it
+    could end: ``solver.bound.EarliestFinish``), a late predecessor, or load."""
     assert item.due is not None
+    if earliest > item.due:
+        limits = ["its earliest start"] + ["its predecessors"] * bool(item.after)
+        if item.windows is not None:
+            limits.append("the customer's maintenance windows")
+        return (f"late in any plan: {', '.join(limits)} and the skilled technicians' hours "
+                f"let it end {prepared.moment(math.ceil(earliest)):%d.%m. %H:%M} at the soonest")
     for index in item.after:
         before = prepared.items[index]
         end = ends.get(before.id)
         if end is not None and prepared.minute(end) + item.effort > item.due:
             return f"waits for {before.name} ({before.id}), done {_local(prepared, end):%d.%m.}"
-    if item.earliest + item.effort > item.due:
-        return (f"cannot start before {prepared.moment(item.earliest):%d.%m. %H:%M}, "
-                "too close to its due date for its effort")
     skilled = len(item.eligible)
     who = "the one technician" if skilled == 1 else f"the {skilled} technicians"
     return f"{who} with the skills had no earlier free time (after reserve and other work)"
