@@ -265,7 +265,9 @@ def _late_reason(
     could end: ``solver.bound.EarliestFinish``), a late predecessor, or load."""
     assert item.due is not None
     if earliest > item.due:
-        limits = ["its earliest start"] + ["its predecessors"] * bool(item.after)
+        limits = ["its earliest start"]
+        if item.after:
+            limits.append("its predecessors")
         if item.windows is not None:
             limits.append("the customer's maintenance windows")
         return (f"late in any plan: {', '.join(limits)} and the skilled technicians' hours "
